@@ -9,6 +9,5 @@ project=services/AgentPlatform.Infrastructure
 dotnet build "$project" -v q -nologo >/dev/null
 for provider in Sqlite Postgres; do
   dotnet ef migrations add "$name" --no-build --project "$project" --startup-project "$project" \
-    --context "${provider}AgentPlatformDbContext" --output-dir "Persistence/Migrations/$provider" \
-    --namespace "AgentPlatform.Infrastructure.Persistence.Migrations.$provider"
+    --context "${provider}AgentPlatformDbContext" --output-dir "Persistence/Migrations/$provider"
 done
