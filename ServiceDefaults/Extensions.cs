@@ -38,6 +38,24 @@ public static class Extensions
             http.AddServiceDiscovery();
         });
 
+        return builder;
+    }
+
+    /// <summary>
+    /// <see cref="AddServiceDefaults"/> plus what every HTTP service shares: an OpenAPI document and one
+    /// error shape (RFC 9457 problem details carrying the trace id).
+    /// </summary>
+    public static TBuilder AddHttpServiceDefaults<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
+    {
+        builder.AddServiceDefaults();
+
+        // Documents list no server: a client resolves paths against wherever it fetched the document
+        // from, which for the public API is the gateway.
+        builder.Services.AddOpenApi(options => options.AddDocumentTransformer((document, _, _) =>
+        {
+            document.Servers = [];
+            return Task.CompletedTask;
+        }));
         builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>
         {
             var activity = Activity.Current;
@@ -89,10 +107,12 @@ public static class Extensions
     /// <summary>
     /// Maps <c>/health</c> (ready: every check) and <c>/alive</c> (live: the process answers) in every
     /// environment, because Kubernetes probes and the AppHost need them in production too. Both are
-    /// anonymous and reveal nothing but the overall status.
+    /// anonymous and reveal nothing but the overall status. Also publishes the service's OpenAPI document
+    /// at <c>/openapi/v1.json</c>.
     /// </summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
+        app.MapOpenApi().AllowAnonymous();
         app.MapHealthChecks(HealthEndpointPath).AllowAnonymous().DisableHttpMetrics();
         app.MapHealthChecks(AlivenessEndpointPath, new HealthCheckOptions
         {
