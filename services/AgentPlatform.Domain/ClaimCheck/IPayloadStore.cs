@@ -7,8 +7,10 @@ namespace AgentPlatform.Domain.ClaimCheck;
 /// </summary>
 public interface IPayloadStore
 {
-    /// <summary>Stores the content for the current tenant and returns its reference.</summary>
+    /// <summary>Stores the content (read from its current position to the end) for the current tenant and returns its reference.</summary>
     /// <param name="timeToLive">How long the payload is kept; the configured default when null.</param>
+    /// <exception cref="Tenancy.TenantAccessException">There is no current tenant.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The time to live is not positive or above the configured maximum.</exception>
     Task<PayloadReference> PutAsync(Stream content, string contentType, TimeSpan? timeToLive = null, CancellationToken cancellationToken = default);
 
     /// <summary>The reference's metadata, or null when it does not exist, has expired or is another tenant's.</summary>

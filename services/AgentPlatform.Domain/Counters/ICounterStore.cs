@@ -3,7 +3,9 @@ namespace AgentPlatform.Domain.Counters;
 /// <summary>
 /// Counters and short-lived entries shared by every instance of every service: the building block of rate
 /// limits, budgets and idempotency keys. Every operation is atomic. Keys are global: callers put the tenant
-/// (and anything else that scopes the value) into the key.
+/// (and anything else that scopes the value) into the key. A key holds a counter or a value; a value counts
+/// only when it is an integer, otherwise counting it throws <see cref="InvalidOperationException"/>.
+/// Windows and times to live must be positive.
 /// </summary>
 public interface ICounterStore
 {
