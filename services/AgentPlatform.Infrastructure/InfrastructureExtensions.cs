@@ -1,3 +1,6 @@
+using AgentPlatform.Infrastructure.ClaimCheck;
+using AgentPlatform.Infrastructure.Counters;
+using AgentPlatform.Infrastructure.Messaging;
 using AgentPlatform.Infrastructure.Persistence;
 using Microsoft.Extensions.Hosting;
 
@@ -13,12 +16,20 @@ public static class InfrastructureExtensions
     public static IHostApplicationBuilder AddPlatformInfrastructure(this IHostApplicationBuilder builder)
     {
         builder.AddPlatformDatabase();
+        builder.AddPlatformCounters();
+        builder.AddPlatformClaimCheck();
+        builder.AddPlatformEventBus();
         return builder;
     }
 
-    /// <summary>The background jobs exactly one kind of service runs (the Worker): outbox dispatch, cleanup.</summary>
+    /// <summary>
+    /// The background work only the Worker runs: dispatching the outbox to the event bus and deleting expired
+    /// claim-check payloads. Both hold a lease, so several Workers share it safely.
+    /// </summary>
     public static IHostApplicationBuilder AddPlatformBackgroundProcessing(this IHostApplicationBuilder builder)
     {
+        builder.AddOutboxDispatcher();
+        builder.AddPayloadCleanup();
         return builder;
     }
 }

@@ -112,7 +112,7 @@ public sealed class DeadLetterService(AgentPlatformDbContext db, TimeProvider ti
         {
             [EventHeaders.TargetSubscription] = deadLetter.Subscription,
         };
-        db.OutboxMessages.Add(OutboxExtensions.Republication(new EventEnvelope
+        db.OutboxMessages.Add(OutboxMessage.From(new EventEnvelope
         {
             Id = deadLetter.EventId,
             Topic = deadLetter.Topic,

@@ -124,7 +124,7 @@ internal sealed class EventSubscriptionHandler(
             headers[EventHeaders.DeadLetterTopic] = envelope.Topic;
             headers[EventHeaders.DeadLetterSubscription] = subscription.Name;
             headers[EventHeaders.DeadLetterError] = Truncate(error, MaxHeaderErrorLength);
-            db.OutboxMessages.Add(OutboxExtensions.Republication(envelope with { Topic = EventTopics.DeadLetters, Headers = headers }));
+            db.OutboxMessages.Add(OutboxMessage.From(envelope with { Topic = EventTopics.DeadLetters, Headers = headers }));
 
             try
             {

@@ -169,7 +169,7 @@ public sealed class OutboxDispatcher : BackgroundService
         using (var publishTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
         {
             publishTimeout.CancelAfter(options.PublishTimeout);
-            result = await transport.PublishAsync(due.Select(m => m.ToPublishedEnvelope()).ToList(), publishTimeout.Token);
+            result = await transport.PublishAsync(due.Select(m => m.ToEnvelope()).ToList(), publishTimeout.Token);
         }
 
         // Recorded even when stopping: a published event left unmarked would only be published twice.

@@ -15,7 +15,6 @@ namespace AgentPlatform.Infrastructure.Messaging;
 public static partial class OutboxExtensions
 {
     private const int MaxNameLength = 200;
-    private const string RepublishedEventIdHeader = "x-outbox-event-id";
 
     /// <summary>
     /// Adds an event for the current tenant: <paramref name="payload"/> as JSON (web defaults), a new time-ordered
@@ -62,34 +61,6 @@ public static partial class OutboxExtensions
 
         db.OutboxMessages.Add(OutboxMessage.From(envelope));
         return envelope;
-    }
-
-    /// <summary>
-    /// An outbox row for an event that was published before (a dead letter, a replay). The event keeps its id on
-    /// the bus, so consumers' de-duplication and the dead-letter record still recognise it; the row gets an id of
-    /// its own because <see cref="OutboxMessage.EventId"/> is unique, and carries the event's id in a header
-    /// that <see cref="ToPublishedEnvelope"/> turns back into the envelope id.
-    /// </summary>
-    internal static OutboxMessage Republication(EventEnvelope envelope)
-    {
-        var headers = new Dictionary<string, string>(envelope.Headers, StringComparer.Ordinal)
-        {
-            [RepublishedEventIdHeader] = envelope.Id.ToString(),
-        };
-        return OutboxMessage.From(envelope with { Id = Guid.CreateVersion7(), Headers = headers });
-    }
-
-    /// <summary>The envelope as the bus carries it.</summary>
-    internal static EventEnvelope ToPublishedEnvelope(this OutboxMessage message)
-    {
-        var envelope = message.ToEnvelope();
-        if (!envelope.Headers.TryGetValue(RepublishedEventIdHeader, out var eventId) || !Guid.TryParse(eventId, out var id))
-        {
-            return envelope;
-        }
-
-        var headers = envelope.Headers.Where(header => header.Key != RepublishedEventIdHeader).ToDictionary(StringComparer.Ordinal);
-        return envelope with { Id = id, Headers = headers };
     }
 
     [GeneratedRegex("^[a-zA-Z0-9._-]{1,200}$", RegexOptions.CultureInvariant)]

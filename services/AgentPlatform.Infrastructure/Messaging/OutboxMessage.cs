@@ -73,7 +73,9 @@ internal sealed class OutboxMessageConfiguration : IEntityTypeConfiguration<Outb
         builder.ToTable("outbox_messages");
         builder.HasKey(m => m.Sequence);
         builder.Property(m => m.Sequence).ValueGeneratedOnAdd();
-        builder.HasIndex(m => m.EventId).IsUnique();
+        // Not unique: the outbox is a log of publications, and one event can be published more than once
+        // (originally, to the dead-letter topic, and again when replayed), always under its own id.
+        builder.HasIndex(m => m.EventId);
         builder.Property(m => m.Topic).HasMaxLength(200);
         builder.Property(m => m.Type).HasMaxLength(200);
         builder.Property(m => m.Key).HasMaxLength(200);

@@ -309,7 +309,6 @@ namespace AgentPlatform.Infrastructure.Persistence.Migrations.Sqlite
                         .HasName("pk_outbox_messages");
 
                     b.HasIndex("EventId")
-                        .IsUnique()
                         .HasDatabaseName("ix_outbox_messages_event_id");
 
                     b.HasIndex("DispatchedAt", "Sequence")

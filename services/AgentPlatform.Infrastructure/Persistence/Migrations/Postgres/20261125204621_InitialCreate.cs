@@ -129,8 +129,7 @@ namespace AgentPlatform.Infrastructure.Persistence.Migrations.Postgres
             migrationBuilder.CreateIndex(
                 name: "ix_outbox_messages_event_id",
                 table: "outbox_messages",
-                column: "event_id",
-                unique: true);
+                column: "event_id");
 
             migrationBuilder.CreateIndex(
                 name: "ix_payload_blobs_expires_at",

@@ -11,7 +11,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace AgentPlatform.Infrastructure.Persistence.Migrations.Sqlite
 {
     [DbContext(typeof(SqliteAgentPlatformDbContext))]
-    [Migration("20261125200613_InitialCreate")]
+    [Migration("20261125204617_InitialCreate")]
     partial class InitialCreate
     {
         /// <inheritdoc />
@@ -312,7 +312,6 @@ namespace AgentPlatform.Infrastructure.Persistence.Migrations.Sqlite
                         .HasName("pk_outbox_messages");
 
                     b.HasIndex("EventId")
-                        .IsUnique()
                         .HasDatabaseName("ix_outbox_messages_event_id");
 
                     b.HasIndex("DispatchedAt", "Sequence")

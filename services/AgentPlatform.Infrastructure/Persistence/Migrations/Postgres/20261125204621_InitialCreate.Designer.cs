@@ -12,7 +12,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace AgentPlatform.Infrastructure.Persistence.Migrations.Postgres
 {
     [DbContext(typeof(PostgresAgentPlatformDbContext))]
-    [Migration("20261125200618_InitialCreate")]
+    [Migration("20261125204621_InitialCreate")]
     partial class InitialCreate
     {
         /// <inheritdoc />
@@ -319,7 +319,6 @@ namespace AgentPlatform.Infrastructure.Persistence.Migrations.Postgres
                         .HasName("pk_outbox_messages");
 
                     b.HasIndex("EventId")
-                        .IsUnique()
                         .HasDatabaseName("ix_outbox_messages_event_id");
 
                     b.HasIndex("DispatchedAt", "Sequence")

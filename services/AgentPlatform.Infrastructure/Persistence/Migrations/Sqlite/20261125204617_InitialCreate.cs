@@ -128,8 +128,7 @@ namespace AgentPlatform.Infrastructure.Persistence.Migrations.Sqlite
             migrationBuilder.CreateIndex(
                 name: "ix_outbox_messages_event_id",
                 table: "outbox_messages",
-                column: "event_id",
-                unique: true);
+                column: "event_id");
 
             migrationBuilder.CreateIndex(
                 name: "ix_payload_blobs_expires_at",
