@@ -59,7 +59,7 @@ internal sealed class PlatformInfrastructure
     {
         var infrastructure = new PlatformInfrastructure(PlatformTopology.Distributed, dataDirectory: null);
 
-        var postgres = builder.AddPostgres(ResourceNames.Postgres).WithDataVolume();
+        var postgres = builder.AddPostgres(ResourceNames.Postgres).WithDataVolume("agentplatform-postgres");
         var database = postgres.AddDatabase(ResourceNames.Database);
         infrastructure.wiring.Add(project => project.WithReference(database).WaitFor(postgres));
 

@@ -13,6 +13,7 @@ var controlPlane = infrastructure.Wire(builder.AddProject<Projects.AgentPlatform
 
 var modelGateway = infrastructure.Wire(builder.AddProject<Projects.AgentPlatform_ModelGateway>(ResourceNames.ModelGateway))
     .WithHttpHealthCheck(Extensions.HealthEndpointPath)
+    .WithModelEndpoint(builder)
     .WaitForCompletion(migrations);
 
 var worker = infrastructure.Wire(builder.AddProject<Projects.AgentPlatform_Worker>(ResourceNames.Worker))
@@ -30,9 +31,8 @@ builder.AddProject<Projects.AgentPlatform_Gateway>(ResourceNames.Gateway)
     .WithHttpHealthCheck(Extensions.HealthEndpointPath)
     .WithReference(controlPlane)
     .WithReference(modelGateway)
-    .WithReference(console)
-    .WaitFor(controlPlane)
-    .WaitFor(modelGateway)
-    .WaitFor(console);
+    .WithReference(console);
 
-builder.Build().Run();
+var app = builder.Build();
+app.LogTopology(infrastructure);
+app.Run();

@@ -20,4 +20,7 @@ public static class ResourceNames
     public const string Kafka = "kafka";
     public const string ObjectStore = "objectstore";
     public const string Temporal = "temporal";
+
+    /// <summary>An OpenAI-compatible model endpoint the model gateway uses instead of its offline provider.</summary>
+    public const string Models = "models";
 }

@@ -72,7 +72,7 @@ public sealed class EmbeddedTopologyTests
 
             using var reference = await gateway.GetAsync(new Uri("/api-reference", UriKind.Relative), ct);
             Assert.Equal(HttpStatusCode.OK, reference.StatusCode);
-            Assert.Contains("/openapi/controlplane.json", await reference.Content.ReadAsStringAsync(ct), StringComparison.Ordinal);
+            Assert.Contains("openapi/controlplane.json", await reference.Content.ReadAsStringAsync(ct), StringComparison.Ordinal);
         }
         finally
         {

@@ -16,6 +16,6 @@ public static partial class TenantId
             ? value
             : throw new ArgumentException($"'{value}' is not a valid tenant id: use 1-{MaxLength} lowercase letters, digits and '-', starting with a letter or digit.", nameof(value));
 
-    [GeneratedRegex("^[a-z0-9][a-z0-9-]*$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex("^[a-z0-9][a-z0-9-]*\\z", RegexOptions.CultureInvariant)]
     private static partial Regex Pattern();
 }
