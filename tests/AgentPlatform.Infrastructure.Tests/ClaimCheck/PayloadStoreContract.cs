@@ -22,12 +22,11 @@ namespace AgentPlatform.Infrastructure.Tests.ClaimCheck;
 /// The claim check's contract: <see cref="PayloadStore"/> and <see cref="PayloadCleanup"/> over a real
 /// relational store and a real blob storage, on a fake clock so expiry is exact.
 /// </summary>
-public abstract class PayloadStoreContract : IAsyncLifetime
+public abstract class PayloadStoreContract : DatabaseTest
 {
     private static readonly TimeSpan GracePeriod = TimeSpan.FromMinutes(10);
 
     private IReadOnlyDictionary<string, string?>? blobStorageConfiguration;
-    private TestDatabase? database;
     private PlatformTestHost? host;
 
     protected FakeTimeProvider Clock { get; } = new(DateTimeOffset.UtcNow);
@@ -36,32 +35,15 @@ public abstract class PayloadStoreContract : IAsyncLifetime
 
     protected IBlobStorage Blobs => Host.Services.GetRequiredService<IBlobStorage>();
 
-    protected abstract TestDatabase CreateDatabase();
-
     /// <summary>Configuration that selects the blob storage; empty for the local directory.</summary>
     protected abstract IReadOnlyDictionary<string, string?> BlobStorageConfiguration { get; }
 
-    public async ValueTask InitializeAsync()
+    public override async ValueTask InitializeAsync()
     {
         // Read first: it skips the test when the service is not configured, and a skipped test is not disposed.
         blobStorageConfiguration = BlobStorageConfiguration;
-        database = CreateDatabase();
-        host = await CreateHostAsync(start: false);
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        if (host is not null)
-        {
-            await host.DisposeAsync();
-        }
-
-        if (database is not null)
-        {
-            await database.DisposeAsync();
-        }
-
-        GC.SuppressFinalize(this);
+        await base.InitializeAsync();
+        host = await CreateClaimCheckHostAsync(start: false);
     }
 
     [Fact]
@@ -301,7 +283,7 @@ public abstract class PayloadStoreContract : IAsyncLifetime
         Clock.Advance(TimeSpan.FromHours(1) + GracePeriod);
         var leases = Host.Services.GetRequiredService<DistributedLeaseManager>();
 
-        await using (await CreateHostAsync(start: true))
+        await using (await CreateClaimCheckHostAsync(start: true))
         {
             // The service's first pass starts with the host; poll real time for its result.
             var deadline = DateTime.UtcNow.AddSeconds(30);
@@ -317,14 +299,14 @@ public abstract class PayloadStoreContract : IAsyncLifetime
         Assert.True(await leases.TryAcquireAsync(PayloadCleanupService.LeaseName, "another-instance", TimeSpan.FromMinutes(1), TestContext.Current.CancellationToken));
     }
 
-    private async Task<PlatformTestHost> CreateHostAsync(bool start)
+    private async Task<PlatformTestHost> CreateClaimCheckHostAsync(bool start)
     {
         var configuration = new Dictionary<string, string?>(blobStorageConfiguration!)
         {
             [$"{ClaimCheckOptions.SectionName}:{nameof(ClaimCheckOptions.CleanupGracePeriod)}"] = GracePeriod.ToString(),
             [$"{ClaimCheckOptions.SectionName}:{nameof(ClaimCheckOptions.CleanupBatchSize)}"] = "2",
         };
-        return await PlatformTestHost.CreateAsync(database!, builder =>
+        return await CreateHostAsync(builder =>
         {
             builder.Services.AddSingleton<TimeProvider>(Clock);
             // Both, as the Worker may call them: registering the claim check twice must be harmless.

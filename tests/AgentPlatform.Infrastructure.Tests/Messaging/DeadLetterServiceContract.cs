@@ -11,24 +11,19 @@ using Microsoft.Extensions.Time.Testing;
 namespace AgentPlatform.Infrastructure.Tests.Messaging;
 
 /// <summary>The operator side of dead letters, against SQLite and PostgreSQL alike: listing a tenant's and replaying one.</summary>
-public abstract class DeadLetterServiceContract : IAsyncLifetime
+public abstract class DeadLetterServiceContract : DatabaseTest
 {
     private static readonly DateTime Start = new(2026, 11, 25, 12, 0, 0, DateTimeKind.Utc);
 
     private readonly FakeTimeProvider time = new(new DateTimeOffset(Start.AddHours(1)));
-    private TestDatabase? database;
     private PlatformTestHost? host;
-
-    protected abstract TestDatabase CreateDatabase();
-
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     private PlatformTestHost Host => host!;
 
-    public async ValueTask InitializeAsync()
+    public override async ValueTask InitializeAsync()
     {
-        database = CreateDatabase();
-        host = await PlatformTestHost.CreateAsync(database, builder =>
+        await base.InitializeAsync();
+        host = await CreateHostAsync(builder =>
         {
             builder.Services.AddSingleton<TimeProvider>(time);
             builder.AddPlatformEventBus();
@@ -44,21 +39,6 @@ public abstract class DeadLetterServiceContract : IAsyncLifetime
             NewDeadLetter("acme", "search", "agentplatform.agents", "agent.published.v1", minutes: 5),
             NewDeadLetter("globex", "audit", "agentplatform.tasks", "task.completed.v1", minutes: 6));
         await db.SaveChangesAsync(Ct);
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        if (host is not null)
-        {
-            await host.DisposeAsync();
-        }
-
-        if (database is not null)
-        {
-            await database.DisposeAsync();
-        }
-
-        GC.SuppressFinalize(this);
     }
 
     [Fact]

@@ -13,47 +13,19 @@ namespace AgentPlatform.Infrastructure.Tests.Messaging;
 /// The dispatcher's own rules over the in-process bus, against SQLite and PostgreSQL alike: schedule, backoff,
 /// lease, batches, purge.
 /// </summary>
-public abstract class OutboxDispatcherContract : IAsyncLifetime
+public abstract class OutboxDispatcherContract : DatabaseTest
 {
     private const string Topic = "agentplatform.test.dispatcher";
     private const string Subscription = "dispatcher-test";
 
     private readonly FakeTimeProvider time = new(new DateTimeOffset(2026, 11, 25, 12, 0, 0, TimeSpan.Zero));
     private readonly EventRecorder recorder = new();
-    private readonly List<PlatformTestHost> hosts = [];
-    private TestDatabase? database;
-
-    protected abstract TestDatabase CreateDatabase();
-
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     private DateTime Now => time.GetUtcNow().UtcDateTime;
-
-    public ValueTask InitializeAsync()
-    {
-        database = CreateDatabase();
-        return ValueTask.CompletedTask;
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        foreach (var host in hosts)
-        {
-            await host.DisposeAsync();
-        }
-
-        if (database is not null)
-        {
-            await database.DisposeAsync();
-        }
-
-        GC.SuppressFinalize(this);
-    }
 
     [Fact]
     public async Task The_hosted_dispatcher_publishes_new_events_by_itself()
     {
-        var host = await CreateHostAsync(start: true, withConsumer: true, ("Messaging:Outbox:PollInterval", "00:00:00.050"));
+        var host = await CreateDispatcherHostAsync(start: true, withConsumer: true, ("Messaging:Outbox:PollInterval", "00:00:00.050"));
         var sent = await EnqueueAsync(host, "order-1");
 
         await recorder.WaitForHandledAsync(Subscription, sent);
@@ -63,7 +35,7 @@ public abstract class OutboxDispatcherContract : IAsyncLifetime
     public async Task A_failed_publish_backs_off_exponentially_up_to_the_limit_and_nothing_overtakes_it()
     {
         // Not started: its subscription does not run, so the in-process bus refuses to publish.
-        var host = await CreateHostAsync(start: false, withConsumer: true, ("Messaging:Outbox:MaxRetryDelay", "00:00:03"));
+        var host = await CreateDispatcherHostAsync(start: false, withConsumer: true, ("Messaging:Outbox:MaxRetryDelay", "00:00:03"));
         var first = await EnqueueAsync(host, "order-1");
         var second = await EnqueueAsync(host, "order-2");
         var dispatcher = host.Services.GetRequiredService<OutboxDispatcher>();
@@ -90,7 +62,7 @@ public abstract class OutboxDispatcherContract : IAsyncLifetime
     [Fact]
     public async Task Nothing_is_dispatched_while_another_instance_holds_the_lease()
     {
-        var host = await CreateHostAsync(start: true, withConsumer: false);
+        var host = await CreateDispatcherHostAsync(start: true, withConsumer: false);
         var sent = await EnqueueAsync(host, "order-1");
         var leases = host.Services.GetRequiredService<DistributedLeaseManager>();
         Assert.True(await leases.TryAcquireAsync(OutboxDispatcher.LeaseName, "another-instance", TimeSpan.FromMinutes(1), Ct));
@@ -108,7 +80,7 @@ public abstract class OutboxDispatcherContract : IAsyncLifetime
     [Fact]
     public async Task One_pass_publishes_every_pending_event_batch_after_batch_in_order()
     {
-        var host = await CreateHostAsync(start: true, withConsumer: true, ("Messaging:Outbox:BatchSize", "2"));
+        var host = await CreateDispatcherHostAsync(start: true, withConsumer: true, ("Messaging:Outbox:BatchSize", "2"));
         var sent = new List<Guid>();
         for (var i = 0; i < 5; i++)
         {
@@ -122,7 +94,7 @@ public abstract class OutboxDispatcherContract : IAsyncLifetime
     [Fact]
     public async Task Dispatched_events_are_purged_after_the_retention_period_and_pending_ones_never()
     {
-        var host = await CreateHostAsync(start: true, withConsumer: false, ("Messaging:Outbox:Retention", "1.00:00:00"));
+        var host = await CreateDispatcherHostAsync(start: true, withConsumer: false, ("Messaging:Outbox:Retention", "1.00:00:00"));
         var dispatcher = host.Services.GetRequiredService<OutboxDispatcher>();
         var dispatched = await EnqueueAsync(host, "order-1");
         Assert.Equal(1, await dispatcher.DispatchPendingAsync(Ct));
@@ -139,13 +111,13 @@ public abstract class OutboxDispatcherContract : IAsyncLifetime
     [Fact]
     public async Task Options_that_would_let_the_lease_lapse_during_a_publish_fail_at_startup()
     {
-        var host = await CreateHostAsync(start: false, withConsumer: false, ("Messaging:Outbox:LeaseDuration", "00:00:30"), ("Messaging:Outbox:PublishTimeout", "00:01:00"));
+        var host = await CreateDispatcherHostAsync(start: false, withConsumer: false, ("Messaging:Outbox:LeaseDuration", "00:00:30"), ("Messaging:Outbox:PublishTimeout", "00:01:00"));
 
         var exception = Assert.Throws<OptionsValidationException>(() => host.Services.GetRequiredService<IOptions<OutboxDispatcherOptions>>().Value);
         Assert.Contains(nameof(OutboxDispatcherOptions.LeaseDuration), exception.Message, StringComparison.Ordinal);
     }
 
-    private async Task<PlatformTestHost> CreateHostAsync(bool start, bool withConsumer, params (string Key, string Value)[] settings)
+    private Task<PlatformTestHost> CreateDispatcherHostAsync(bool start, bool withConsumer, params (string Key, string Value)[] settings)
     {
         var configuration = new Dictionary<string, string?> { ["Messaging:Outbox:PollInterval"] = "1.00:00:00" };
         foreach (var (key, value) in settings)
@@ -153,7 +125,7 @@ public abstract class OutboxDispatcherContract : IAsyncLifetime
             configuration[key] = value;
         }
 
-        var host = await PlatformTestHost.CreateAsync(database!, builder =>
+        return CreateHostAsync(builder =>
         {
             builder.Services.AddSingleton<TimeProvider>(time);
             builder.Services.AddSingleton(recorder);
@@ -163,8 +135,6 @@ public abstract class OutboxDispatcherContract : IAsyncLifetime
                 builder.AddEventConsumer<RecordingConsumer>(Subscription, Topic);
             }
         }, configuration, start);
-        hosts.Add(host);
-        return host;
     }
 
     private static async Task<Guid> EnqueueAsync(PlatformTestHost host, string key)

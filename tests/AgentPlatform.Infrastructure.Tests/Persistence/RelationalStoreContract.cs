@@ -12,34 +12,16 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 namespace AgentPlatform.Infrastructure.Tests.Persistence;
 
 /// <summary>The relational store's contract, run against SQLite and PostgreSQL alike.</summary>
-public abstract class RelationalStoreContract : IAsyncLifetime
+public abstract class RelationalStoreContract : DatabaseTest
 {
-    private TestDatabase? database;
     private PlatformTestHost? host;
 
     protected PlatformTestHost Host => host!;
 
-    protected abstract TestDatabase CreateDatabase();
-
-    public async ValueTask InitializeAsync()
+    public override async ValueTask InitializeAsync()
     {
-        database = CreateDatabase();
-        host = await PlatformTestHost.CreateAsync(database);
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        if (host is not null)
-        {
-            await host.DisposeAsync();
-        }
-
-        if (database is not null)
-        {
-            await database.DisposeAsync();
-        }
-
-        GC.SuppressFinalize(this);
+        await base.InitializeAsync();
+        host = await CreateHostAsync();
     }
 
     [Fact]

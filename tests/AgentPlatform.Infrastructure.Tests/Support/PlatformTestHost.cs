@@ -14,6 +14,7 @@ namespace AgentPlatform.Infrastructure.Tests.Support;
 public sealed class PlatformTestHost : IAsyncDisposable
 {
     private readonly IHost host;
+    private bool disposed;
 
     private PlatformTestHost(IHost host) => this.host = host;
 
@@ -71,6 +72,12 @@ public sealed class PlatformTestHost : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (disposed)
+        {
+            return;
+        }
+
+        disposed = true;
         try
         {
             await host.StopAsync(TimeSpan.FromSeconds(10));
