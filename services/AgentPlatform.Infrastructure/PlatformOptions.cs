@@ -13,5 +13,5 @@ public sealed class PlatformOptions
     /// </summary>
     [Required]
     public string DataDirectory { get; set; } =
-        Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.Create), "AgentPlatform");
+        Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.DoNotVerify), "AgentPlatform");
 }
