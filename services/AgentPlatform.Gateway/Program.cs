@@ -15,3 +15,6 @@ app.MapPublicApiReference();
 app.MapReverseProxy();
 
 app.Run();
+
+/// <summary>The entry point, public so integration tests can host this service in-process.</summary>
+public partial class Program;

@@ -1,15 +1,25 @@
 using AgentPlatform.Infrastructure;
+using AgentPlatform.Infrastructure.Tenancy;
 using AgentPlatform.ServiceDefaults;
+using AgentPlatform.ServiceDefaults.Authentication;
 
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddHttpServiceDefaults();
 builder.AddPlatformInfrastructure();
+builder.AddPlatformAuthentication();
 
 var app = builder.Build();
 
 app.UseProblemDetailsErrors();
+app.UseAuthentication();
+app.UseTenantContext();
+app.UseAuthorization();
+
 app.MapDefaultEndpoints();
 app.MapVersionEndpoint("/v1/version", ResourceNames.ModelGateway);
 
 app.Run();
+
+/// <summary>The entry point, public so integration tests can host this service in-process.</summary>
+public partial class Program;

@@ -1,6 +1,8 @@
 using System.Reflection;
 using AgentPlatform.Domain.Tenancy;
+using AgentPlatform.Infrastructure.Audit;
 using AgentPlatform.Infrastructure.ClaimCheck;
+using AgentPlatform.Infrastructure.Identity;
 using AgentPlatform.Infrastructure.Leases;
 using AgentPlatform.Infrastructure.Messaging;
 using Microsoft.EntityFrameworkCore;
@@ -26,6 +28,22 @@ public abstract class AgentPlatformDbContext(DbContextOptions options, ITenantCo
     public DbSet<PayloadRecord> PayloadRecords => Set<PayloadRecord>();
 
     public DbSet<DistributedLease> DistributedLeases => Set<DistributedLease>();
+
+    public DbSet<Tenant> Tenants => Set<Tenant>();
+
+    public DbSet<UserAccount> Users => Set<UserAccount>();
+
+    public DbSet<OAuthClient> OAuthClients => Set<OAuthClient>();
+
+    public DbSet<RefreshToken> RefreshTokens => Set<RefreshToken>();
+
+    public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
+
+    public DbSet<SigningKey> SigningKeys => Set<SigningKey>();
+
+    public DbSet<AuditRecord> AuditRecords => Set<AuditRecord>();
+
+    public DbSet<AuditChainHead> AuditChainHeads => Set<AuditChainHead>();
 
     public ITenantContext TenantContext => tenantContext;
 

@@ -1,6 +1,6 @@
 using System.Data.Common;
 using AgentPlatform.Infrastructure.ClaimCheck;
-using AgentPlatform.Infrastructure.Tests.Support;
+using AgentPlatform.Testing;
 
 namespace AgentPlatform.Infrastructure.Tests.ClaimCheck;
 

@@ -5,7 +5,7 @@ using AgentPlatform.Domain.Tenancy;
 using AgentPlatform.Infrastructure.ClaimCheck;
 using AgentPlatform.Infrastructure.Leases;
 using AgentPlatform.Infrastructure.Persistence;
-using AgentPlatform.Infrastructure.Tests.Support;
+using AgentPlatform.Testing;
 using AgentPlatform.ServiceDefaults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using AgentPlatform.Domain.Counters;
 using AgentPlatform.Infrastructure.Counters;
-using AgentPlatform.Infrastructure.Tests.Support;
+using AgentPlatform.Testing;
 using AgentPlatform.ServiceDefaults;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;

@@ -3,7 +3,7 @@ using AgentPlatform.Domain.Messaging;
 using AgentPlatform.Domain.Tenancy;
 using AgentPlatform.Infrastructure.Messaging;
 using AgentPlatform.Infrastructure.Persistence;
-using AgentPlatform.Infrastructure.Tests.Support;
+using AgentPlatform.Testing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;

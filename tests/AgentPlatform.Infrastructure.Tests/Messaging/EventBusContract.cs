@@ -3,7 +3,7 @@ using System.Text;
 using AgentPlatform.Domain.Messaging;
 using AgentPlatform.Infrastructure.Messaging;
 using AgentPlatform.Infrastructure.Persistence;
-using AgentPlatform.Infrastructure.Tests.Support;
+using AgentPlatform.Testing;
 using Confluent.Kafka;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;

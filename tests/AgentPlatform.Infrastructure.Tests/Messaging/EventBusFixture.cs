@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using AgentPlatform.Domain.Messaging;
 using AgentPlatform.Infrastructure.Messaging;
-using AgentPlatform.Infrastructure.Tests.Support;
+using AgentPlatform.Testing;
 using Confluent.Kafka;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;

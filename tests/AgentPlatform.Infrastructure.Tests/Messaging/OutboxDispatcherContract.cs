@@ -1,7 +1,7 @@
 using AgentPlatform.Infrastructure.Leases;
 using AgentPlatform.Infrastructure.Messaging;
 using AgentPlatform.Infrastructure.Persistence;
-using AgentPlatform.Infrastructure.Tests.Support;
+using AgentPlatform.Testing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;

@@ -4,7 +4,7 @@ using AgentPlatform.Infrastructure.ClaimCheck;
 using AgentPlatform.Infrastructure.Leases;
 using AgentPlatform.Infrastructure.Messaging;
 using AgentPlatform.Infrastructure.Persistence;
-using AgentPlatform.Infrastructure.Tests.Support;
+using AgentPlatform.Testing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;

@@ -5,7 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace AgentPlatform.Infrastructure.Tests.Support;
+namespace AgentPlatform.Testing;
 
 /// <summary>
 /// A host composed the way the services compose theirs (the same <c>Add…</c> extensions, the same

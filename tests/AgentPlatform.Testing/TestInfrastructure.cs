@@ -1,4 +1,4 @@
-namespace AgentPlatform.Infrastructure.Tests.Support;
+namespace AgentPlatform.Testing;
 
 /// <summary>
 /// Where the real backing services for adapter tests are. On a laptop a missing service skips its tests with

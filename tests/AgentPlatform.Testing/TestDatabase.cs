@@ -2,7 +2,7 @@ using AgentPlatform.ServiceDefaults;
 using Microsoft.Data.Sqlite;
 using Npgsql;
 
-namespace AgentPlatform.Infrastructure.Tests.Support;
+namespace AgentPlatform.Testing;
 
 /// <summary>
 /// A fresh, empty relational store for one test: a SQLite file in a temporary data directory, or a new

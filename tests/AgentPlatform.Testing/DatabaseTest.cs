@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Hosting;
 
-namespace AgentPlatform.Infrastructure.Tests.Support;
+namespace AgentPlatform.Testing;
 
 /// <summary>
 /// A test over one fresh <see cref="TestDatabase"/> and any number of <see cref="PlatformTestHost"/>s on it;

@@ -1,0 +1,149 @@
+extern alias controlplane;
+extern alias gateway;
+extern alias modelgateway;
+
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using AgentPlatform.Infrastructure.Tenancy;
+using AgentPlatform.Testing;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace AgentPlatform.ControlPlane.Tests.Support;
+
+/// <summary>
+/// The public path of the platform, in-process and on real loopback sockets: the gateway in front of the
+/// control plane and the model gateway, configured exactly as the AppHost configures them (service
+/// discovery by configuration, the gateway's address as token issuer) over a migrated
+/// <see cref="TestDatabase"/>. Tests talk to <see cref="Gateway"/> like any client would.
+/// </summary>
+public sealed class RunningPlatform : IAsyncDisposable
+{
+    /// <summary>The bootstrap <c>admin</c>'s password (tenant <c>default</c>).</summary>
+    public const string AdminPassword = "Correct-Horse-Battery-Staple-1";
+
+    private readonly List<IAsyncDisposable> factories = [];
+
+    private RunningPlatform(Uri gatewayAddress) => GatewayAddress = gatewayAddress;
+
+    public Uri GatewayAddress { get; }
+
+    /// <summary>The control plane's own address, for tests that must bypass the gateway.</summary>
+    public Uri ControlPlaneAddress { get; private set; } = null!;
+
+    public IServiceProvider ControlPlaneServices { get; private set; } = null!;
+
+    public IServiceProvider GatewayServices { get; private set; } = null!;
+
+    /// <summary>A client of the gateway, the platform's public address.</summary>
+    public HttpClient Gateway { get; private set; } = null!;
+
+    public static async Task<RunningPlatform> StartAsync(TestDatabase database, IReadOnlyDictionary<string, string?>? settings = null)
+    {
+        await using (await PlatformTestHost.CreateAsync(database))
+        {
+            // Creating the host applied the migrations, as the AppHost's migration step would.
+        }
+
+        var gatewayPort = FreeTcpPort();
+        var platform = new RunningPlatform(new Uri($"http://127.0.0.1:{gatewayPort}"));
+        var shared = new Dictionary<string, string?>(database.Configuration)
+        {
+            ["Authentication:Issuer"] = platform.GatewayAddress.ToString().TrimEnd('/'),
+            ["Identity:KeyEncryptionKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
+            ["Identity:BootstrapAdminPassword"] = AdminPassword,
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            shared[key] = value;
+        }
+
+        var controlPlane = platform.Start(new ServiceFactory<controlplane::Program>(shared), port: 0);
+        var controlPlaneAddress = controlPlane.Address;
+        platform.ControlPlaneAddress = controlPlaneAddress;
+        platform.ControlPlaneServices = controlPlane.Services;
+
+        var withControlPlane = new Dictionary<string, string?>(shared)
+        {
+            ["services:controlplane:http:0"] = controlPlaneAddress.ToString(),
+        };
+        var modelGateway = platform.Start(new ServiceFactory<modelgateway::Program>(withControlPlane), port: 0);
+
+        var gatewaySettings = new Dictionary<string, string?>(withControlPlane)
+        {
+            ["services:modelgateway:http:0"] = modelGateway.Address.ToString(),
+            // No console in this platform: its routes answer 502.
+            ["services:console:http:0"] = $"http://127.0.0.1:{FreeTcpPort()}",
+        };
+        var gatewayFactory = platform.Start(new ServiceFactory<gateway::Program>(gatewaySettings), gatewayPort);
+        platform.GatewayServices = gatewayFactory.Services;
+        platform.Gateway = new HttpClient { BaseAddress = platform.GatewayAddress };
+        return platform;
+    }
+
+    /// <summary>A client of the gateway that sends <paramref name="accessToken"/> as bearer token.</summary>
+    public HttpClient CreateClient(string? accessToken)
+    {
+        var client = new HttpClient { BaseAddress = GatewayAddress };
+        if (accessToken is not null)
+        {
+            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
+        }
+
+        return client;
+    }
+
+    /// <summary>A unit of work in the control plane acting for <paramref name="tenantId"/>, e.g. to inspect state.</summary>
+    public AsyncServiceScope CreateTenantScope(string tenantId)
+    {
+        var scope = ControlPlaneServices.CreateAsyncScope();
+        scope.ServiceProvider.GetRequiredService<TenantContext>().SetTenant(tenantId);
+        return scope;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Gateway?.Dispose();
+        for (var i = factories.Count - 1; i >= 0; i--)
+        {
+            await factories[i].DisposeAsync();
+        }
+    }
+
+    private (Uri Address, IServiceProvider Services) Start<TEntryPoint>(ServiceFactory<TEntryPoint> factory, int port) where TEntryPoint : class
+    {
+        factories.Add(factory);
+        factory.UseKestrel(port);
+        factory.StartServer();
+        var address = factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return (new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal).Replace("localhost", "127.0.0.1", StringComparison.Ordinal)), factory.Services);
+    }
+
+    private static int FreeTcpPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private sealed class ServiceFactory<TEntryPoint>(IReadOnlyDictionary<string, string?> settings) : WebApplicationFactory<TEntryPoint>
+        where TEntryPoint : class
+    {
+        protected override void ConfigureWebHost(IWebHostBuilder builder)
+        {
+            builder.UseEnvironment("Development");
+            foreach (var (key, value) in settings)
+            {
+                builder.UseSetting(key, value);
+            }
+
+            builder.ConfigureLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
+        }
+    }
+}
