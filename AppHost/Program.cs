@@ -5,16 +5,25 @@ var builder = DistributedApplication.CreateBuilder(args);
 
 var infrastructure = PlatformInfrastructure.Add(builder);
 
+// The gateway is the platform's public address, which is also the issuer of its tokens.
+var gateway = builder.AddProject<Projects.AgentPlatform_Gateway>(ResourceNames.Gateway)
+    .WithPublicAddress(builder.Configuration)
+    .WithHttpHealthCheck(Extensions.HealthEndpointPath);
+var identity = PlatformIdentity.Add(builder, gateway);
+
 var migrations = infrastructure.Wire(builder.AddProject<Projects.AgentPlatform_MigrationService>(ResourceNames.Migrations));
 
 var controlPlane = infrastructure.Wire(builder.AddProject<Projects.AgentPlatform_ControlPlane>(ResourceNames.ControlPlane))
     .WithHttpHealthCheck(Extensions.HealthEndpointPath)
     .WaitForCompletion(migrations);
+identity.Issue(controlPlane);
 
 var modelGateway = infrastructure.Wire(builder.AddProject<Projects.AgentPlatform_ModelGateway>(ResourceNames.ModelGateway))
     .WithHttpHealthCheck(Extensions.HealthEndpointPath)
     .WithModelEndpoint(builder)
+    .WithReference(controlPlane)
     .WaitForCompletion(migrations);
+identity.Validate(modelGateway);
 
 var worker = infrastructure.Wire(builder.AddProject<Projects.AgentPlatform_Worker>(ResourceNames.Worker))
     .WithHttpHealthCheck(Extensions.HealthEndpointPath)
@@ -26,9 +35,7 @@ var console = builder.AddProject<Projects.AgentPlatform_Console>(ResourceNames.C
     .WithReference(modelGateway)
     .WithReference(worker);
 
-builder.AddProject<Projects.AgentPlatform_Gateway>(ResourceNames.Gateway)
-    .WithPublicAddress(builder.Configuration)
-    .WithHttpHealthCheck(Extensions.HealthEndpointPath)
+identity.Validate(gateway)
     .WithReference(controlPlane)
     .WithReference(modelGateway)
     .WithReference(console);
