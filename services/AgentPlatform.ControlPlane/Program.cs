@@ -1,3 +1,4 @@
+using AgentPlatform.ControlPlane.Api;
 using AgentPlatform.ControlPlane.Identity;
 using AgentPlatform.Infrastructure;
 using AgentPlatform.Infrastructure.Tenancy;
@@ -10,6 +11,7 @@ builder.AddHttpServiceDefaults();
 builder.AddPlatformInfrastructure();
 builder.AddPlatformAuthentication();
 builder.AddPlatformIdentity();
+builder.AddManagementApis();
 
 var app = builder.Build();
 
@@ -21,6 +23,7 @@ app.UseAuthorization();
 app.MapDefaultEndpoints();
 app.MapVersionEndpoint("/api/version", ResourceNames.ControlPlane);
 app.MapIdentityEndpoints();
+app.MapManagementApis();
 
 app.Run();
 

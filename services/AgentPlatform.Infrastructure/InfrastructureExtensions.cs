@@ -1,4 +1,3 @@
-using AgentPlatform.Infrastructure.Audit;
 using AgentPlatform.Infrastructure.ClaimCheck;
 using AgentPlatform.Infrastructure.Counters;
 using AgentPlatform.Infrastructure.Messaging;
@@ -13,11 +12,10 @@ namespace AgentPlatform.Infrastructure;
 /// </summary>
 public static class InfrastructureExtensions
 {
-    /// <summary>Every port a service uses: relational store, counters, claim check, event bus, audit trail.</summary>
+    /// <summary>Every port a service uses: relational store, counters, claim check, event bus.</summary>
     public static IHostApplicationBuilder AddPlatformInfrastructure(this IHostApplicationBuilder builder)
     {
         builder.AddPlatformDatabase();
-        builder.AddAuditTrail();
         builder.AddPlatformCounters();
         builder.AddPlatformClaimCheck();
         builder.AddPlatformEventBus();

@@ -28,6 +28,21 @@ public static class TestInfrastructure
     /// <summary>An S3 endpoint, e.g. <c>Endpoint=http://127.0.0.1:4568;AccessKey=S3RVER;SecretKey=S3RVER</c>.</summary>
     public static string S3 => Require(S3Variable, "S3");
 
+    /// <summary>
+    /// The Node.js interop checks in <c>tests/interop</c> (a JWT library outside .NET): the folder, once
+    /// <c>npm ci</c> has installed its packages there.
+    /// </summary>
+    public static string NodeInterop
+    {
+        get
+        {
+            var folder = Path.Combine(RepositoryPaths.Root, "tests", "interop");
+            return Directory.Exists(Path.Combine(folder, "node_modules"))
+                ? folder
+                : Missing("The Node.js interop packages are not installed: run 'npm ci' in tests/interop (see README, 'Running the tests').");
+        }
+    }
+
     public static string? Kafka => Environment.GetEnvironmentVariable(KafkaVariable) is { Length: > 0 } value ? value : null;
 
     private static string Require(string variable, string service)
@@ -37,7 +52,12 @@ public static class TestInfrastructure
             return value;
         }
 
-        var reason = $"{service} is not configured: set {variable} to run this adapter test (see README, 'Running the tests').";
+        return Missing($"{service} is not configured: set {variable} to run this adapter test (see README, 'Running the tests').");
+    }
+
+    /// <summary>Skips the test with <paramref name="reason"/>, or fails it where infrastructure is required.</summary>
+    private static string Missing(string reason)
+    {
         if (IsRequired)
         {
             throw new InvalidOperationException($"{reason} {RequireVariable} is set, so a missing service fails the run.");

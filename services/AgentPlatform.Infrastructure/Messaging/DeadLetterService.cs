@@ -1,5 +1,6 @@
 using AgentPlatform.Domain.Messaging;
 using AgentPlatform.Domain.Tenancy;
+using AgentPlatform.Infrastructure.Audit;
 using AgentPlatform.Infrastructure.Persistence;
 using Microsoft.EntityFrameworkCore;
 
@@ -38,7 +39,7 @@ public sealed record DeadLetterPage(IReadOnlyList<DeadLetter> Items, int TotalCo
 /// <see cref="EventHeaders.TargetSubscription"/>) at the subscription that failed: every other subscription
 /// handled the event the first time and skips it.
 /// </summary>
-public sealed class DeadLetterService(AgentPlatformDbContext db, TimeProvider timeProvider)
+public sealed class DeadLetterService(AgentPlatformDbContext db, AuditTrail auditTrail, TimeProvider timeProvider)
 {
     public async Task<DeadLetterPage> ListAsync(DeadLetterQuery query, CancellationToken cancellationToken)
     {
@@ -94,7 +95,8 @@ public sealed class DeadLetterService(AgentPlatformDbContext db, TimeProvider ti
 
     /// <summary>
     /// Publishes the dead letter again for its subscription; <see langword="null"/> when the current tenant has
-    /// no dead letter <paramref name="id"/>. Marking it replayed and queueing the event commit together.
+    /// no dead letter <paramref name="id"/>. Marking it replayed, queueing the event and the audit record commit
+    /// together.
     /// </summary>
     public async Task<DeadLetter?> ReplayAsync(Guid id, CancellationToken cancellationToken)
     {
@@ -105,6 +107,7 @@ public sealed class DeadLetterService(AgentPlatformDbContext db, TimeProvider ti
             return null;
         }
 
+        var before = new { deadLetter.ReplayCount, deadLetter.ReplayedAt };
         deadLetter.ReplayedAt = timeProvider.GetUtcNow().UtcDateTime;
         deadLetter.ReplayCount++;
 
@@ -123,7 +126,14 @@ public sealed class DeadLetterService(AgentPlatformDbContext db, TimeProvider ti
             Payload = deadLetter.Payload,
             Headers = headers,
         }));
-        await db.SaveChangesAsync(cancellationToken);
+        await auditTrail.SaveChangesAsync(
+            new AuditEntry("dead-letter.replayed", "dead-letter", deadLetter.Id.ToString())
+            {
+                Before = before,
+                After = new { deadLetter.ReplayCount, deadLetter.ReplayedAt },
+                Details = new { deadLetter.Subscription, deadLetter.Topic, deadLetter.Type, deadLetter.EventId },
+            },
+            cancellationToken);
         return deadLetter;
     }
 

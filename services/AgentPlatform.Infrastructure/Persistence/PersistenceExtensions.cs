@@ -1,4 +1,5 @@
 using AgentPlatform.Domain.Tenancy;
+using AgentPlatform.Infrastructure.Audit;
 using AgentPlatform.Infrastructure.Leases;
 using AgentPlatform.Infrastructure.Tenancy;
 using AgentPlatform.ServiceDefaults;
@@ -14,7 +15,7 @@ namespace AgentPlatform.Infrastructure.Persistence;
 public static class PersistenceExtensions
 {
     /// <summary>
-    /// Registers <see cref="AgentPlatformDbContext"/>: PostgreSQL when the connection string
+    /// Registers <see cref="AgentPlatformDbContext"/> and the <see cref="AuditTrail"/> over it: PostgreSQL when the connection string
     /// <c>ConnectionStrings:agentplatform</c> is present, otherwise SQLite in the data directory.
     /// </summary>
     public static IHostApplicationBuilder AddPlatformDatabase(this IHostApplicationBuilder builder)
@@ -25,6 +26,8 @@ public static class PersistenceExtensions
         builder.Services.TryAddScoped<ITenantContext>(sp => sp.GetRequiredService<TenantContext>());
         builder.Services.TryAddSingleton<DistributedLeaseManager>();
         builder.Services.TryAddSingleton<DatabaseMigrator>();
+        builder.Services.AddHttpContextAccessor();
+        builder.Services.TryAddScoped<AuditTrail>();
 
         if (!string.IsNullOrWhiteSpace(builder.Configuration.GetConnectionString(ResourceNames.Database)))
         {
