@@ -63,6 +63,12 @@ public static class Extensions
             {
                 context.ProblemDetails.Extensions["traceId"] = activity.TraceId.ToString();
             }
+
+            // The framework's binding errors describe the client's mistake; every other exception stays private.
+            if (context.Exception is BadHttpRequestException badRequest)
+            {
+                context.ProblemDetails.Detail = badRequest.Message;
+            }
         });
 
         return builder;
@@ -122,10 +128,18 @@ public static class Extensions
         return app;
     }
 
-    /// <summary>Turns unhandled exceptions and bare status codes into problem+json responses.</summary>
+    /// <summary>
+    /// Turns unhandled exceptions and bare status codes into problem+json responses. A request the framework
+    /// could not bind (a missing or malformed parameter or body) answers with its own 4xx, never a 500.
+    /// </summary>
     public static WebApplication UseProblemDetailsErrors(this WebApplication app)
     {
-        app.UseExceptionHandler();
+        app.UseExceptionHandler(new ExceptionHandlerOptions
+        {
+            StatusCodeSelector = exception => exception is BadHttpRequestException badRequest
+                ? badRequest.StatusCode
+                : StatusCodes.Status500InternalServerError,
+        });
         app.UseStatusCodePages();
         return app;
     }

@@ -2,16 +2,12 @@ using System.ComponentModel.DataAnnotations;
 
 namespace AgentPlatform.ControlPlane.Api;
 
-/// <summary>Page selection for list endpoints (<c>?page=1&amp;pageSize=50</c>).</summary>
-public sealed record PageQuery
+/// <summary>Page selection for list endpoints (<c>?page=1&amp;pageSize=50</c>); both optional.</summary>
+public sealed record PageQuery(
+    [property: Range(1, 1_000_000)] int Page = 1,
+    [property: Range(1, PageQuery.MaxPageSize)] int PageSize = 50)
 {
     public const int MaxPageSize = 200;
-
-    [Range(1, 1_000_000)]
-    public int Page { get; init; } = 1;
-
-    [Range(1, MaxPageSize)]
-    public int PageSize { get; init; } = 50;
 
     public int Skip => (Page - 1) * PageSize;
 }
