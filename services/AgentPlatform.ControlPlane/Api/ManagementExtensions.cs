@@ -10,10 +10,14 @@ namespace AgentPlatform.ControlPlane.Api;
 
 public static class ManagementExtensions
 {
-    /// <summary>What the management APIs need beyond the infrastructure: request validation, password hashing.</summary>
+    /// <summary>
+    /// What the management APIs need beyond the infrastructure: request validation, 409 answers for lost
+    /// concurrent updates, password hashing.
+    /// </summary>
     public static IHostApplicationBuilder AddManagementApis(this IHostApplicationBuilder builder)
     {
         builder.Services.AddValidation();
+        builder.Services.AddExceptionHandler<ConcurrencyConflictHandler>();
         builder.Services.TryAddSingleton<IPasswordHasher<UserAccount>, PasswordHasher<UserAccount>>();
         return builder;
     }

@@ -44,7 +44,7 @@ public sealed class AuditTrail(AgentPlatformDbContext db, IHttpContextAccessor h
                 await db.SaveChangesAsync(cancellationToken);
                 return;
             }
-            catch (DbUpdateException) when (attempt < MaxAttempts && db.Database.CurrentTransaction is null)
+            catch (DbUpdateException exception) when (attempt < MaxAttempts && db.Database.CurrentTransaction is null && IsChainConflict(exception))
             {
                 // Another append moved the head (or created it) first: drop what this attempt added, re-read the
                 // head and build the records again. The caller's own changes stay tracked and are saved again.
@@ -62,6 +62,10 @@ public sealed class AuditTrail(AgentPlatformDbContext db, IHttpContextAccessor h
     }
 
     public Task SaveChangesAsync(AuditEntry entry, CancellationToken cancellationToken) => SaveChangesAsync([entry], cancellationToken);
+
+    // Only a lost race for the chain is worth retrying; a conflict on the caller's own rows would fail again.
+    private static bool IsChainConflict(DbUpdateException exception) =>
+        exception.Entries.Count > 0 && exception.Entries.All(entry => entry.Entity is AuditChainHead or AuditRecord);
 
     /// <summary>
     /// Recomputes the current tenant's chain. Valid when every record's hash matches its content and its
