@@ -13,7 +13,7 @@ namespace AgentPlatform.ControlPlane.Tests.Identity;
 /// API keys and OAuth clients through the gateway, against SQLite and PostgreSQL alike: shown once, exchanged,
 /// revoked, never given roles their creator could not give, invisible to other tenants.
 /// </summary>
-public abstract class CredentialsContract<TFixture>(TFixture fixture) : IClassFixture<TFixture> where TFixture : IdentityFixture
+public abstract class CredentialsContract<TFixture>(TFixture fixture) : IClassFixture<TFixture> where TFixture : PlatformFixture
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
@@ -191,7 +191,7 @@ public abstract class CredentialsContract<TFixture>(TFixture fixture) : IClassFi
     }
 }
 
-public sealed class SqliteCredentialsTests(SqliteIdentityFixture fixture) : CredentialsContract<SqliteIdentityFixture>(fixture);
+public sealed class SqliteCredentialsTests(SqlitePlatformFixture fixture) : CredentialsContract<SqlitePlatformFixture>(fixture);
 
 [Trait("Category", "Infrastructure")]
-public sealed class PostgresCredentialsTests(PostgresIdentityFixture fixture) : CredentialsContract<PostgresIdentityFixture>(fixture);
+public sealed class PostgresCredentialsTests(PostgresPlatformFixture fixture) : CredentialsContract<PostgresPlatformFixture>(fixture);

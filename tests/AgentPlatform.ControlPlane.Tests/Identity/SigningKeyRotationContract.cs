@@ -17,7 +17,7 @@ namespace AgentPlatform.ControlPlane.Tests.Identity;
 /// validators (the gateway) learn a new key follows their own JWKS refresh schedule, which this shortened lead
 /// time does not model (in production the lead time covers it).
 /// </summary>
-public abstract class SigningKeyRotationContract<TFixture>(TFixture fixture) : IClassFixture<TFixture> where TFixture : IdentityFixture
+public abstract class SigningKeyRotationContract<TFixture>(TFixture fixture) : IClassFixture<TFixture> where TFixture : PlatformFixture
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 

@@ -20,7 +20,7 @@ namespace AgentPlatform.ControlPlane.Tests.Identity;
 /// The token and revocation endpoints through the gateway, against SQLite and PostgreSQL alike: every grant, the
 /// access token's shape, sign-in throttling, refresh-token rotation and reuse detection, and bad input.
 /// </summary>
-public abstract class TokenEndpointContract<TFixture>(TFixture fixture) : IClassFixture<TFixture> where TFixture : IdentityFixture
+public abstract class TokenEndpointContract<TFixture>(TFixture fixture) : IClassFixture<TFixture> where TFixture : PlatformFixture
 {
     private const int MaxFailedSignIns = 5;
 
@@ -464,7 +464,7 @@ public abstract class TokenEndpointContract<TFixture>(TFixture fixture) : IClass
     }
 }
 
-public sealed class SqliteTokenEndpointTests(SqliteIdentityFixture fixture) : TokenEndpointContract<SqliteIdentityFixture>(fixture);
+public sealed class SqliteTokenEndpointTests(SqlitePlatformFixture fixture) : TokenEndpointContract<SqlitePlatformFixture>(fixture);
 
 [Trait("Category", "Infrastructure")]
-public sealed class PostgresTokenEndpointTests(PostgresIdentityFixture fixture) : TokenEndpointContract<PostgresIdentityFixture>(fixture);
+public sealed class PostgresTokenEndpointTests(PostgresPlatformFixture fixture) : TokenEndpointContract<PostgresPlatformFixture>(fixture);

@@ -14,6 +14,9 @@ public abstract class PlatformFixture : IAsyncDisposable
     private TestDatabase? database;
     private RunningPlatform? platform;
 
+    /// <summary>Settings of the class's choosing, on top of <see cref="RunningPlatform"/>'s.</summary>
+    protected virtual IReadOnlyDictionary<string, string?> Settings { get; } = new Dictionary<string, string?>();
+
     protected abstract TestDatabase CreateDatabase();
 
     public async Task<RunningPlatform> GetAsync()
@@ -24,7 +27,7 @@ public abstract class PlatformFixture : IAsyncDisposable
             if (platform is null)
             {
                 database = CreateDatabase();
-                platform = await RunningPlatform.StartAsync(database);
+                platform = await RunningPlatform.StartAsync(database, Settings);
             }
 
             return platform;

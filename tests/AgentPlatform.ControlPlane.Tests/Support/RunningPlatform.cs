@@ -58,6 +58,9 @@ public sealed class RunningPlatform : IAsyncDisposable
             ["Authentication:Issuer"] = platform.GatewayAddress.ToString().TrimEnd('/'),
             ["Identity:KeyEncryptionKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
             ["Identity:BootstrapAdminPassword"] = AdminPassword,
+            // Tests sign in far more often than people do; the edge's limits are the gateway tests' subject.
+            ["Gateway:RateLimits:ClientAddress:Capacity"] = "100000",
+            ["Gateway:RateLimits:ClientAddress:RefillPerSecond"] = "10000",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
