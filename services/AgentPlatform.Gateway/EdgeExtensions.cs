@@ -1,5 +1,12 @@
-using System.Diagnostics;
+using System.Net;
+using AgentPlatform.Domain.Telemetry;
+using AgentPlatform.Gateway.Errors;
+using AgentPlatform.Gateway.Proxy;
+using AgentPlatform.ServiceDefaults.Authentication;
+using Microsoft.AspNetCore.HttpOverrides;
+using Microsoft.Extensions.Options;
 using Scalar.AspNetCore;
+using Yarp.ReverseProxy.Model;
 
 namespace AgentPlatform.Gateway;
 
@@ -10,31 +17,108 @@ internal static class EdgeExtensions
     /// <summary>
     /// YARP configured from the <c>ReverseProxy</c> section. Destinations are service names
     /// (<c>http://controlplane</c>) resolved through Aspire service discovery, so the same configuration
-    /// works under the AppHost and in Kubernetes.
+    /// works under the AppHost and in Kubernetes. Each route names its authorization and rate limiter policy,
+    /// its body size limit and its error format; a route that names no authorization policy requires an
+    /// authenticated caller (the fallback policy).
     /// </summary>
     public static IHostApplicationBuilder AddEdgeProxy(this IHostApplicationBuilder builder)
     {
         builder.Services.AddReverseProxy()
             .LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"))
-            .AddServiceDiscoveryDestinationResolver();
+            .AddServiceDiscoveryDestinationResolver()
+            .AddTransforms<EdgeRequestTransforms>();
+
+        builder.AddEdgeOptions();
+        builder.Services.AddOptions<ForwardedHeadersOptions>()
+            .Configure<IOptions<EdgeOptions>>((forwarded, edge) =>
+            {
+                forwarded.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
+                forwarded.KnownProxies.Clear();
+                forwarded.KnownIPNetworks.Clear();
+                foreach (var proxy in edge.Value.TrustedProxies)
+                {
+                    forwarded.KnownIPNetworks.Add(ParseNetwork(proxy));
+                }
+            });
         return builder;
     }
 
-    /// <summary>Every response carries the W3C trace id of its request, so a caller can quote it to support.</summary>
-    public static WebApplication UseTraceIdHeader(this WebApplication app)
+    /// <summary>The <see cref="EdgeOptions"/>, validated at start.</summary>
+    public static IHostApplicationBuilder AddEdgeOptions(this IHostApplicationBuilder builder)
+    {
+        if (builder.Services.Any(service => service.ServiceType == typeof(IValidateOptions<EdgeOptions>)))
+        {
+            return builder;
+        }
+
+        builder.Services.AddOptions<EdgeOptions>()
+            .BindConfiguration(EdgeOptions.SectionName)
+            .Validate(
+                options => options.TrustedProxies.All(proxy => System.Net.IPNetwork.TryParse(proxy, out _) || IPAddress.TryParse(proxy, out _)),
+                $"{EdgeOptions.SectionName}:{nameof(EdgeOptions.TrustedProxies)} holds addresses (10.0.0.1) or networks (10.0.0.0/8) only.")
+            .ValidateOnStart();
+        return builder;
+    }
+
+    /// <summary>
+    /// Believes <c>X-Forwarded-For</c>/<c>-Proto</c> only from <see cref="EdgeOptions.TrustedProxies"/>, so the
+    /// client address (rate limits, logs, the <c>X-Forwarded-For</c> sent on) is the real client's behind a load
+    /// balancer. Without trusted proxies nothing is believed.
+    /// </summary>
+    public static WebApplication UseTrustedForwardedHeaders(this WebApplication app)
+    {
+        if (app.Services.GetRequiredService<IOptions<EdgeOptions>>().Value.TrustedProxies.Count > 0)
+        {
+            app.UseForwardedHeaders();
+        }
+
+        return app;
+    }
+
+    /// <summary>
+    /// Answers 413 before anything else happens when a request declares a body larger than its route's
+    /// <c>MaxRequestBodySize</c>. A body without a declared length is cut off at the same limit while YARP
+    /// forwards it, which also answers 413.
+    /// </summary>
+    public static WebApplication UseRequestBodyLimits(this WebApplication app)
     {
         app.Use((context, next) =>
         {
-            context.Response.OnStarting(() =>
+            if (context.GetEndpoint()?.Metadata.GetMetadata<RouteModel>()?.Config.MaxRequestBodySize is >= 0 and var limit
+                && context.Request.ContentLength > limit)
             {
-                if (Activity.Current is { } activity)
-                {
-                    context.Response.Headers[TraceIdHeader] = activity.TraceId.ToString();
-                }
+                return EdgeErrors.WriteAsync(
+                    context,
+                    StatusCodes.Status413PayloadTooLarge,
+                    $"The request body is larger than the {limit} bytes this endpoint accepts.",
+                    "request_too_large").AsTask();
+            }
 
-                return Task.CompletedTask;
-            });
             return next(context);
+        });
+        return app;
+    }
+
+    /// <summary>
+    /// Every log line written while handling an authenticated request carries its tenant (next to the request
+    /// id and trace id ASP.NET Core already puts in scope), and so does the request's span.
+    /// </summary>
+    public static WebApplication UseCallerLogScope(this WebApplication app)
+    {
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("AgentPlatform.Gateway.Requests");
+        app.Use(async (context, next) =>
+        {
+            if (context.User.GetTenantId() is not { } tenantId)
+            {
+                await next(context);
+                return;
+            }
+
+            context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpActivityFeature>()?.Activity.SetTag(PlatformTags.TenantId, tenantId);
+            using (logger.BeginScope(new TenantLogScope(tenantId)))
+            {
+                await next(context);
+            }
         });
         return app;
     }
@@ -51,5 +135,38 @@ internal static class EdgeExtensions
             .AddDocument("modelgateway", "Model gateway (OpenAI-compatible)", "/openapi/modelgateway.json"))
             .AllowAnonymous();
         return app;
+    }
+
+    /// <summary>A network in CIDR notation, or a single address.</summary>
+    private static System.Net.IPNetwork ParseNetwork(string proxy)
+    {
+        if (System.Net.IPNetwork.TryParse(proxy, out var network))
+        {
+            return network;
+        }
+
+        var address = IPAddress.Parse(proxy);
+        return new System.Net.IPNetwork(address, address.GetAddressBytes().Length * 8);
+    }
+
+    /// <summary>
+    /// A log scope of one key-value pair: structured for OpenTelemetry and JSON logs, and readable
+    /// (<c>tenant_id:…</c>) in the simple console, which prints a scope's <see cref="ToString"/>.
+    /// </summary>
+    private sealed class TenantLogScope(string tenantId) : IReadOnlyList<KeyValuePair<string, object?>>
+    {
+        public int Count => 1;
+
+        public KeyValuePair<string, object?> this[int index] =>
+            index == 0 ? new(PlatformTags.TenantId, tenantId) : throw new ArgumentOutOfRangeException(nameof(index));
+
+        public IEnumerator<KeyValuePair<string, object?>> GetEnumerator()
+        {
+            yield return this[0];
+        }
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+
+        public override string ToString() => $"{PlatformTags.TenantId}:{tenantId}";
     }
 }

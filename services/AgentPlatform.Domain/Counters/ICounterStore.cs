@@ -1,11 +1,13 @@
 namespace AgentPlatform.Domain.Counters;
 
 /// <summary>
-/// Counters and short-lived entries shared by every instance of every service: the building block of rate
-/// limits, budgets and idempotency keys. Every operation is atomic. Keys are global: callers put the tenant
-/// (and anything else that scopes the value) into the key. A key holds a counter or a value; a value counts
-/// only when it is an integer, otherwise counting it throws <see cref="InvalidOperationException"/>.
-/// Windows and times to live must be positive.
+/// Counters, token buckets and short-lived entries shared by every instance of every service: the building
+/// block of rate limits, budgets and idempotency keys. Every operation is atomic. Keys are global: callers put
+/// the tenant (and anything else that scopes the value) into the key. A key holds a counter, a value or a token
+/// bucket; a value counts only when it is an integer, otherwise counting it throws
+/// <see cref="InvalidOperationException"/>. A bucket's key serves only <see cref="TryTakeAsync"/> (and
+/// <see cref="RemoveAsync"/>): reading or counting it, or taking from a key that holds anything else, throws
+/// <see cref="InvalidOperationException"/>. Windows and times to live must be positive.
 /// </summary>
 public interface ICounterStore
 {
@@ -27,6 +29,39 @@ public interface ICounterStore
 
     ValueTask<string?> GetAsync(string key, CancellationToken cancellationToken = default);
 
-    /// <summary>Removes the key (counter or entry); true when it existed.</summary>
+    /// <summary>Removes the key (counter, entry or bucket); true when it existed.</summary>
     ValueTask<bool> RemoveAsync(string key, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Takes <paramref name="cost"/> tokens from the token bucket at <paramref name="key"/> if it holds that many;
+    /// a denied take takes nothing. A bucket that does not exist is full: it holds <paramref name="capacity"/>
+    /// tokens and regains <paramref name="refillPerSecond"/> tokens per second, never more than its capacity.
+    /// Time is the store's own clock (Redis: the server's), so every instance of every service agrees on it. A
+    /// bucket disappears once it is full again, so idle buckets hold no memory. The capacity must be positive,
+    /// the refill rate positive and finite, and the cost between 1 and the capacity.
+    /// </summary>
+    ValueTask<TokenBucketResult> TryTakeAsync(string key, int capacity, double refillPerSecond, int cost, CancellationToken cancellationToken = default);
+}
+
+/// <summary>The outcome of <see cref="ICounterStore.TryTakeAsync"/>.</summary>
+/// <param name="Allowed">Whether the tokens were taken.</param>
+/// <param name="Remaining">Whole tokens left in the bucket after this take.</param>
+/// <param name="RetryAfter">
+/// When denied, how long until the bucket holds enough tokens for the same cost (if nobody else takes
+/// meanwhile); zero when allowed.
+/// </param>
+public readonly record struct TokenBucketResult(bool Allowed, long Remaining, TimeSpan RetryAfter)
+{
+    /// <summary>Throws unless the arguments describe a bucket a take can ever succeed on.</summary>
+    public static void ValidateArguments(int capacity, double refillPerSecond, int cost)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
+        if (!double.IsFinite(refillPerSecond) || refillPerSecond <= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(refillPerSecond), refillPerSecond, "The refill rate must be positive and finite.");
+        }
+
+        ArgumentOutOfRangeException.ThrowIfLessThan(cost, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(cost, capacity);
+    }
 }

@@ -254,6 +254,133 @@ public abstract class CounterStoreContract : IAsyncLifetime
         Assert.Null(await Store.GetAsync(key, TestContext.Current.CancellationToken));
     }
 
+    [Fact]
+    public async Task A_new_bucket_is_full_allows_its_capacity_and_then_denies()
+    {
+        var key = Prefix + "bucket-new";
+        const double slowRefill = 0.001;
+
+        for (var expectedRemaining = 2; expectedRemaining >= 0; expectedRemaining--)
+        {
+            var take = await Store.TryTakeAsync(key, 3, slowRefill, 1, TestContext.Current.CancellationToken);
+            Assert.Equal(new TokenBucketResult(true, expectedRemaining, TimeSpan.Zero), take);
+        }
+
+        var denied = await Store.TryTakeAsync(key, 3, slowRefill, 1, TestContext.Current.CancellationToken);
+        Assert.False(denied.Allowed);
+        Assert.Equal(0, denied.Remaining);
+        // One token at 0.001 per second takes 1000 s, less whatever trickled in since the first take.
+        Assert.InRange(denied.RetryAfter, TimeSpan.FromSeconds(990), TimeSpan.FromSeconds(1000) + TimeSpan.FromMilliseconds(1));
+    }
+
+    [Fact]
+    public async Task A_denied_take_takes_nothing_and_costs_take_several_tokens()
+    {
+        var key = Prefix + "bucket-cost";
+        const double slowRefill = 0.001;
+
+        Assert.Equal(2, (await Store.TryTakeAsync(key, 5, slowRefill, 3, TestContext.Current.CancellationToken)).Remaining);
+
+        var denied = await Store.TryTakeAsync(key, 5, slowRefill, 3, TestContext.Current.CancellationToken);
+        Assert.False(denied.Allowed);
+        Assert.Equal(2, denied.Remaining);
+
+        var rest = await Store.TryTakeAsync(key, 5, slowRefill, 2, TestContext.Current.CancellationToken);
+        Assert.True(rest.Allowed);
+        Assert.Equal(0, rest.Remaining);
+    }
+
+    [Fact]
+    public async Task Tokens_come_back_at_the_refill_rate()
+    {
+        var key = Prefix + "bucket-refill";
+        var oneTokenPerWindow = 1 / Window.TotalSeconds;
+        await Store.TryTakeAsync(key, 2, oneTokenPerWindow, 2, TestContext.Current.CancellationToken);
+
+        var deniedAt = Elapsed;
+        var denied = await Store.TryTakeAsync(key, 2, oneTokenPerWindow, 1, TestContext.Current.CancellationToken);
+        Assert.False(denied.Allowed);
+        Assert.InRange(denied.RetryAfter, TimeSpan.FromTicks(1), Window + ClockTolerance + TimeSpan.FromMilliseconds(1));
+
+        // Denied polls take nothing, so the first allowed one is the first token that came back.
+        var allowedAt = await WaitUntilAsync(async () => (await Store.TryTakeAsync(key, 2, oneTokenPerWindow, 1, TestContext.Current.CancellationToken)).Allowed);
+        Assert.True(allowedAt - deniedAt >= denied.RetryAfter - ClockTolerance, $"A token came back after {allowedAt - deniedAt}, before the promised {denied.RetryAfter}.");
+        Assert.True(allowedAt - deniedAt < denied.RetryAfter + (Window * 5), $"A token came back only after {allowedAt - deniedAt}; promised {denied.RetryAfter}.");
+    }
+
+    [Fact]
+    public async Task A_bucket_never_holds_more_than_its_capacity()
+    {
+        var key = Prefix + "bucket-cap";
+        var fullInOneWindow = 3 / Window.TotalSeconds;
+        await Store.TryTakeAsync(key, 3, fullInOneWindow, 1, TestContext.Current.CancellationToken);
+
+        await PauseAsync(Window * 5);
+
+        var all = await Store.TryTakeAsync(key, 3, fullInOneWindow, 3, TestContext.Current.CancellationToken);
+        Assert.True(all.Allowed);
+        Assert.Equal(0, all.Remaining);
+        Assert.False((await Store.TryTakeAsync(key, 3, fullInOneWindow, 1, TestContext.Current.CancellationToken)).Allowed);
+    }
+
+    [Fact]
+    public async Task Concurrent_takes_allow_exactly_the_capacity()
+    {
+        const int capacity = 50;
+        const int takes = 200;
+        var key = Prefix + "bucket-concurrent";
+
+        var results = await Task.WhenAll(Enumerable.Range(0, takes).Select(_ => Task.Run(
+            async () => await Store.TryTakeAsync(key, capacity, 0.0001, 1, TestContext.Current.CancellationToken),
+            TestContext.Current.CancellationToken)));
+
+        var allowed = results.Where(result => result.Allowed).ToList();
+        Assert.Equal(capacity, allowed.Count);
+        // Atomic takes hand every allowed caller a different remainder: exactly capacity-1 down to 0.
+        Assert.Equal(Enumerable.Range(0, capacity).Select(v => (long)v), allowed.Select(result => result.Remaining).Order());
+    }
+
+    [Fact]
+    public async Task Buckets_are_isolated_by_key()
+    {
+        Assert.True((await Store.TryTakeAsync(Prefix + "bucket-a", 1, 0.001, 1, TestContext.Current.CancellationToken)).Allowed);
+        Assert.False((await Store.TryTakeAsync(Prefix + "bucket-a", 1, 0.001, 1, TestContext.Current.CancellationToken)).Allowed);
+        Assert.True((await Store.TryTakeAsync(Prefix + "bucket-b", 1, 0.001, 1, TestContext.Current.CancellationToken)).Allowed);
+        Assert.True((await Store.TryTakeAsync(Prefix + "bucket-A", 1, 0.001, 1, TestContext.Current.CancellationToken)).Allowed);
+    }
+
+    [Fact]
+    public async Task A_bucket_key_holds_only_the_bucket()
+    {
+        var ttl = TimeSpan.FromMinutes(5);
+        await Store.SetAsync(Prefix + "plain", "value", ttl, TestContext.Current.CancellationToken);
+        await Store.IncrementAsync(Prefix + "counted", 1, ttl, TestContext.Current.CancellationToken);
+        await Assert.ThrowsAsync<InvalidOperationException>(async () => await Store.TryTakeAsync(Prefix + "plain", 5, 1, 1, TestContext.Current.CancellationToken));
+        await Assert.ThrowsAsync<InvalidOperationException>(async () => await Store.TryTakeAsync(Prefix + "counted", 5, 1, 1, TestContext.Current.CancellationToken));
+
+        var bucket = Prefix + "only-bucket";
+        await Store.TryTakeAsync(bucket, 5, 0.001, 1, TestContext.Current.CancellationToken);
+        await Assert.ThrowsAsync<InvalidOperationException>(async () => await Store.GetAsync(bucket, TestContext.Current.CancellationToken));
+        await Assert.ThrowsAsync<InvalidOperationException>(async () => await Store.GetCountAsync(bucket, TestContext.Current.CancellationToken));
+        await Assert.ThrowsAsync<InvalidOperationException>(async () => await Store.IncrementAsync(bucket, 1, ttl, TestContext.Current.CancellationToken));
+
+        Assert.True(await Store.RemoveAsync(bucket, TestContext.Current.CancellationToken));
+        Assert.Equal(4, (await Store.TryTakeAsync(bucket, 5, 0.001, 1, TestContext.Current.CancellationToken)).Remaining);
+    }
+
+    [Fact]
+    public async Task Bucket_arguments_must_describe_a_take_that_can_succeed()
+    {
+        var key = Prefix + "bucket-invalid";
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(async () => await Store.TryTakeAsync(key, 0, 1, 1, TestContext.Current.CancellationToken));
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(async () => await Store.TryTakeAsync(key, 5, 0, 1, TestContext.Current.CancellationToken));
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(async () => await Store.TryTakeAsync(key, 5, double.NaN, 1, TestContext.Current.CancellationToken));
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(async () => await Store.TryTakeAsync(key, 5, double.PositiveInfinity, 1, TestContext.Current.CancellationToken));
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(async () => await Store.TryTakeAsync(key, 5, 1, 0, TestContext.Current.CancellationToken));
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(async () => await Store.TryTakeAsync(key, 5, 1, 6, TestContext.Current.CancellationToken));
+        Assert.Equal(4, (await Store.TryTakeAsync(key, 5, 1, 1, TestContext.Current.CancellationToken)).Remaining);
+    }
+
     /// <summary>Polls until <paramref name="condition"/> holds and returns when it first did (on <see cref="Elapsed"/>).</summary>
     private async Task<TimeSpan> WaitUntilAsync(Func<Task<bool>> condition)
     {
@@ -316,6 +443,20 @@ public sealed class InMemoryCounterStoreTests : CounterStoreContract
         Assert.Equal(1, store.Count);
         Assert.Equal("kept", await store.GetAsync(Prefix + "long-lived", TestContext.Current.CancellationToken));
     }
+
+    [Fact]
+    public async Task A_bucket_is_swept_once_it_is_full_again()
+    {
+        var store = Assert.IsType<InMemoryCounterStore>(Store);
+        await store.TryTakeAsync(Prefix + "refilled", 10, 1, 10, TestContext.Current.CancellationToken);
+        await store.TryTakeAsync(Prefix + "draining", 10, 0.001, 10, TestContext.Current.CancellationToken);
+        Assert.Equal(2, store.Count);
+
+        // Ten tokens at one per second: full after 10 s, well before the sweep.
+        clock.Advance(InMemoryCounterStore.SweepInterval);
+
+        Assert.Equal(1, store.Count);
+    }
 }
 
 [Trait("Category", "Infrastructure")]
@@ -342,6 +483,22 @@ public sealed class RedisCounterStoreTests : CounterStoreContract
     public void With_a_redis_connection_string_counters_live_in_redis()
     {
         Assert.IsType<RedisCounterStore>(Store);
+    }
+
+    [Fact]
+    public async Task A_bucket_key_expires_when_the_bucket_is_full_again()
+    {
+        var key = Prefix + "bucket-expiry";
+        var fullInOneWindow = 2 / Window.TotalSeconds;
+        await Store.TryTakeAsync(key, 2, fullInOneWindow, 1, TestContext.Current.CancellationToken);
+        var redis = Services.GetRequiredService<StackExchange.Redis.IConnectionMultiplexer>().GetDatabase();
+
+        var timeToLive = await redis.KeyTimeToLiveAsync(RedisCounterStore.KeyPrefix + key);
+        Assert.NotNull(timeToLive);
+        Assert.InRange(timeToLive.Value, TimeSpan.FromTicks(1), Window / 2);
+
+        await PauseAsync(Window);
+        Assert.False(await redis.KeyExistsAsync(RedisCounterStore.KeyPrefix + key));
     }
 
     [Fact]
