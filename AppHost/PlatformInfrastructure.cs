@@ -12,6 +12,7 @@ internal sealed class PlatformInfrastructure
     public const string DataDirectoryKey = "data-dir";
 
     private readonly List<Action<IResourceBuilder<ProjectResource>>> wiring = [];
+    private Action<IResourceBuilder<ProjectResource>>? counters;
 
     private PlatformInfrastructure(PlatformTopology topology, string? dataDirectory)
     {
@@ -28,6 +29,16 @@ internal sealed class PlatformInfrastructure
     {
         var topology = PlatformTopologySelector.Select(builder);
         return topology == PlatformTopology.Embedded ? AddEmbedded(builder) : AddDistributed(builder);
+    }
+
+    /// <summary>
+    /// Only the counters port (rate limits at the edge): Redis in the distributed topology, so every gateway
+    /// instance shares the token buckets; in-process otherwise.
+    /// </summary>
+    public IResourceBuilder<ProjectResource> WireCounters(IResourceBuilder<ProjectResource> project)
+    {
+        counters?.Invoke(project);
+        return project;
     }
 
     public IResourceBuilder<ProjectResource> Wire(IResourceBuilder<ProjectResource> project)
@@ -64,7 +75,8 @@ internal sealed class PlatformInfrastructure
         infrastructure.wiring.Add(project => project.WithReference(database).WaitFor(postgres));
 
         var redis = builder.AddRedis(ResourceNames.Redis);
-        infrastructure.wiring.Add(project => project.WithReference(redis).WaitFor(redis));
+        infrastructure.counters = project => project.WithReference(redis).WaitFor(redis);
+        infrastructure.wiring.Add(infrastructure.counters);
 
         // The apache/kafka image runs a single KRaft node that advertises localhost:9092, so the host port
         // is fixed and not proxied: clients reach the broker at the address it advertises.

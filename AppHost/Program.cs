@@ -35,7 +35,7 @@ var console = builder.AddProject<Projects.AgentPlatform_Console>(ResourceNames.C
     .WithReference(modelGateway)
     .WithReference(worker);
 
-identity.Validate(gateway)
+infrastructure.WireCounters(identity.Validate(gateway))
     .WithReference(controlPlane)
     .WithReference(modelGateway)
     .WithReference(console);

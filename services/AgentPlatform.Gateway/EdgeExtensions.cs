@@ -2,6 +2,7 @@ using System.Net;
 using AgentPlatform.Domain.Telemetry;
 using AgentPlatform.Gateway.Errors;
 using AgentPlatform.Gateway.Proxy;
+using AgentPlatform.ServiceDefaults;
 using AgentPlatform.ServiceDefaults.Authentication;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.Extensions.Options;
@@ -115,7 +116,7 @@ internal static class EdgeExtensions
             }
 
             context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpActivityFeature>()?.Activity.SetTag(PlatformTags.TenantId, tenantId);
-            using (logger.BeginScope(new TenantLogScope(tenantId)))
+            using (logger.BeginTenantScope(tenantId))
             {
                 await next(context);
             }
@@ -147,26 +148,5 @@ internal static class EdgeExtensions
 
         var address = IPAddress.Parse(proxy);
         return new System.Net.IPNetwork(address, address.GetAddressBytes().Length * 8);
-    }
-
-    /// <summary>
-    /// A log scope of one key-value pair: structured for OpenTelemetry and JSON logs, and readable
-    /// (<c>tenant_id:…</c>) in the simple console, which prints a scope's <see cref="ToString"/>.
-    /// </summary>
-    private sealed class TenantLogScope(string tenantId) : IReadOnlyList<KeyValuePair<string, object?>>
-    {
-        public int Count => 1;
-
-        public KeyValuePair<string, object?> this[int index] =>
-            index == 0 ? new(PlatformTags.TenantId, tenantId) : throw new ArgumentOutOfRangeException(nameof(index));
-
-        public IEnumerator<KeyValuePair<string, object?>> GetEnumerator()
-        {
-            yield return this[0];
-        }
-
-        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
-
-        public override string ToString() => $"{PlatformTags.TenantId}:{tenantId}";
     }
 }

@@ -62,13 +62,14 @@ public sealed class SigningKeyManager(
         var last = live.Where(k => k.RetiresAt > now).MaxBy(k => k.RetiresAt);
         if (last is null)
         {
-            added.Add(Create(activatesAt: now));
+            added.Add(Schedule(GenerateKey(), activatesAt: Now()));
         }
         else if (last.RetiresAt - now <= settings.SigningKeyPublishLeadTime)
         {
-            var activatesAt = Max(last.RetiresAt, now + settings.SigningKeyPublishLeadTime);
+            var material = GenerateKey();
+            var activatesAt = Max(last.RetiresAt, Now() + settings.SigningKeyPublishLeadTime);
             Retire(last, activatesAt);
-            added.Add(Create(activatesAt));
+            added.Add(Schedule(material, activatesAt));
         }
 
         return new RingChanges(added, removed, []);
@@ -81,6 +82,7 @@ public sealed class SigningKeyManager(
     /// </summary>
     public RingChanges Rotate(IReadOnlyList<SigningKey> keys, bool immediate)
     {
+        var material = GenerateKey();
         var now = Now();
         var activatesAt = immediate ? now : now + options.Value.SigningKeyPublishLeadTime;
         var removed = new List<SigningKey>();
@@ -104,13 +106,16 @@ public sealed class SigningKeyManager(
             }
         }
 
-        return new RingChanges([Create(activatesAt)], removed, retired);
+        return new RingChanges([Schedule(material, activatesAt)], removed, retired);
     }
 
-    private SigningKey Create(DateTime activatesAt)
+    /// <summary>
+    /// A new RSA key, not yet scheduled. Generated before the ring reads the clock: generating a key can take
+    /// seconds, and the publish lead time must count from when the key is published, not from before it existed.
+    /// </summary>
+    private KeyMaterial GenerateKey()
     {
-        var settings = options.Value;
-        using var rsa = RSA.Create(settings.SigningKeySize);
+        using var rsa = RSA.Create(options.Value.SigningKeySize);
         var parameters = rsa.ExportParameters(includePrivateParameters: false);
         var n = Base64Url.EncodeToString(parameters.Modulus);
         var e = Base64Url.EncodeToString(parameters.Exponent);
@@ -130,23 +135,30 @@ public sealed class SigningKeyManager(
         var privateKey = rsa.ExportPkcs8PrivateKey();
         try
         {
-            var retiresAt = activatesAt + settings.SigningKeyRotationInterval;
-            return new SigningKey
-            {
-                Kid = kid,
-                Algorithm = SecurityAlgorithms.RsaSha256,
-                PublicJwk = jwk,
-                EncryptedPrivateKey = protector.Protect(kid, privateKey),
-                CreatedAt = Now(),
-                ActivatesAt = activatesAt,
-                RetiresAt = retiresAt,
-                ExpiresAt = PublishedUntil(retiresAt),
-            };
+            return new KeyMaterial(kid, jwk, protector.Protect(kid, privateKey));
         }
         finally
         {
             CryptographicOperations.ZeroMemory(privateKey);
         }
+    }
+
+    private sealed record KeyMaterial(string Kid, string PublicJwk, string EncryptedPrivateKey);
+
+    private SigningKey Schedule(KeyMaterial material, DateTime activatesAt)
+    {
+        var retiresAt = activatesAt + options.Value.SigningKeyRotationInterval;
+        return new SigningKey
+        {
+            Kid = material.Kid,
+            Algorithm = SecurityAlgorithms.RsaSha256,
+            PublicJwk = material.PublicJwk,
+            EncryptedPrivateKey = material.EncryptedPrivateKey,
+            CreatedAt = Now(),
+            ActivatesAt = activatesAt,
+            RetiresAt = retiresAt,
+            ExpiresAt = PublishedUntil(retiresAt),
+        };
     }
 
     private void Retire(SigningKey key, DateTime retiresAt)

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using AgentPlatform.Domain.Identity;
 using AgentPlatform.Domain.Telemetry;
+using AgentPlatform.ServiceDefaults;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
@@ -36,7 +37,7 @@ public static class TenantContextMiddleware
         context.RequestServices.GetRequiredService<TenantContext>().SetTenant(tenantId);
         Activity.Current?.SetTag(PlatformTags.TenantId, tenantId);
         var logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("AgentPlatform.Tenancy");
-        using (logger.BeginScope(new Dictionary<string, object> { [PlatformTags.TenantId] = tenantId }))
+        using (logger.BeginTenantScope(tenantId))
         {
             await next(context);
         }

@@ -64,6 +64,14 @@ public abstract class CredentialsContract<TFixture>(TFixture fixture) : IClassFi
             Assert.Equal(HttpStatusCode.Forbidden, mintMore.StatusCode);
         }
 
+        // What integrators do: send the key itself as the bearer credential; the gateway exchanges it.
+        using (var withKey = platform.CreateClient(key))
+        {
+            var me = await withKey.GetFromJsonAsync<JsonElement>("/api/me", Ct);
+            Assert.Equal(id, me.GetProperty("apiKeyId").GetString());
+            Assert.Equal("default", me.GetProperty("tenantId").GetString());
+        }
+
         Assert.NotNull((await admin.GetFromJsonAsync<JsonElement>($"/api/api-keys/{id}", Ct)).GetProperty("lastUsedAt").GetString());
 
         using (var revoke = await admin.DeleteAsync(new Uri($"/api/api-keys/{id}", UriKind.Relative), Ct))
@@ -74,6 +82,24 @@ public abstract class CredentialsContract<TFixture>(TFixture fixture) : IClassFi
         var afterRevoke = await platform.ExchangeApiKeyAsync(key);
         Assert.Equal(HttpStatusCode.BadRequest, afterRevoke.Status);
         Assert.Equal("invalid_grant", afterRevoke.Error);
+
+        // The gateway drops its cached exchange within Gateway:ApiKeys:MaxCacheDuration (1 s here).
+        using (var withRevokedKey = platform.CreateClient(key))
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(10);
+            HttpStatusCode status;
+            do
+            {
+                using var response = await withRevokedKey.GetAsync(new Uri("/api/me", UriKind.Relative), Ct);
+                status = response.StatusCode;
+                if (status != HttpStatusCode.Unauthorized)
+                {
+                    await Task.Delay(200, Ct);
+                }
+            }
+            while (status != HttpStatusCode.Unauthorized && DateTime.UtcNow < deadline);
+            Assert.Equal(HttpStatusCode.Unauthorized, status);
+        }
         Assert.NotNull((await admin.GetFromJsonAsync<JsonElement>($"/api/api-keys/{id}", Ct)).GetProperty("revokedAt").GetString());
 
         await using var scope = platform.CreateTenantScope("default");

@@ -61,6 +61,8 @@ public sealed class RunningPlatform : IAsyncDisposable
             // Tests sign in far more often than people do; the edge's limits are the gateway tests' subject.
             ["Gateway:RateLimits:ClientAddress:Capacity"] = "100000",
             ["Gateway:RateLimits:ClientAddress:RefillPerSecond"] = "10000",
+            // A revoked API key stops working at the edge within a second instead of a minute.
+            ["Gateway:ApiKeys:MaxCacheDuration"] = "00:00:01",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
