@@ -1,3 +1,4 @@
+using Microsoft.EntityFrameworkCore;
 using System.ComponentModel.DataAnnotations;
 
 namespace AgentPlatform.ControlPlane.Api;
@@ -14,3 +15,15 @@ public sealed record PageQuery(
 
 /// <summary>One page of a list, with the total so clients can page.</summary>
 public sealed record PagedResult<T>(IReadOnlyList<T> Items, int Page, int PageSize, int TotalCount);
+
+public static class PagingExtensions
+{
+    /// <summary>Counts the query and reads the requested page of it (the query's ordering makes pages stable).</summary>
+    public static async Task<PagedResult<TResponse>> ToPagedResultAsync<TEntity, TResponse>(
+        this IOrderedQueryable<TEntity> query, PageQuery page, Func<TEntity, TResponse> map, CancellationToken cancellationToken)
+    {
+        var total = await query.CountAsync(cancellationToken);
+        var items = await query.Skip(page.Skip).Take(page.PageSize).ToListAsync(cancellationToken);
+        return new PagedResult<TResponse>([.. items.Select(map)], page.Page, page.PageSize, total);
+    }
+}

@@ -108,9 +108,7 @@ public static class AuditApi
             records = records.Where(r => r.OccurredAt < toUtc);
         }
 
-        var total = await records.CountAsync(cancellationToken);
-        var items = await records.OrderByDescending(r => r.Sequence).Skip(page.Skip).Take(page.PageSize).ToListAsync(cancellationToken);
-        return TypedResults.Ok(new PagedResult<AuditRecordResponse>([.. items.Select(AuditRecordResponse.From)], page.Page, page.PageSize, total));
+        return TypedResults.Ok(await records.OrderByDescending(r => r.Sequence).ToPagedResultAsync(page, AuditRecordResponse.From, cancellationToken));
     }
 
     public static async Task<Results<Ok<AuditRecordResponse>, ProblemHttpResult>> GetAsync(Guid id, AgentPlatformDbContext db, CancellationToken cancellationToken) =>

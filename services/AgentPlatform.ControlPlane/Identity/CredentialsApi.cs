@@ -35,9 +35,8 @@ public static class CredentialsApi
 
     public static async Task<Ok<PagedResult<ApiKeyResponse>>> ListApiKeysAsync([AsParameters] PageQuery page, AgentPlatformDbContext db, CancellationToken cancellationToken)
     {
-        var total = await db.ApiKeys.CountAsync(cancellationToken);
-        var items = await db.ApiKeys.AsNoTracking().OrderByDescending(k => k.CreatedAt).ThenBy(k => k.Id).Skip(page.Skip).Take(page.PageSize).ToListAsync(cancellationToken);
-        return TypedResults.Ok(new PagedResult<ApiKeyResponse>([.. items.Select(ApiKeyResponse.From)], page.Page, page.PageSize, total));
+        return TypedResults.Ok(await db.ApiKeys.AsNoTracking().OrderByDescending(k => k.CreatedAt).ThenBy(k => k.Id)
+            .ToPagedResultAsync(page, ApiKeyResponse.From, cancellationToken));
     }
 
     public static async Task<Results<Ok<ApiKeyResponse>, ProblemHttpResult>> GetApiKeyAsync(Guid id, AgentPlatformDbContext db, CancellationToken cancellationToken) =>
@@ -119,9 +118,8 @@ public static class CredentialsApi
 
     public static async Task<Ok<PagedResult<ClientResponse>>> ListClientsAsync([AsParameters] PageQuery page, AgentPlatformDbContext db, CancellationToken cancellationToken)
     {
-        var total = await db.OAuthClients.CountAsync(cancellationToken);
-        var items = await db.OAuthClients.AsNoTracking().OrderByDescending(c => c.CreatedAt).ThenBy(c => c.Id).Skip(page.Skip).Take(page.PageSize).ToListAsync(cancellationToken);
-        return TypedResults.Ok(new PagedResult<ClientResponse>([.. items.Select(ClientResponse.From)], page.Page, page.PageSize, total));
+        return TypedResults.Ok(await db.OAuthClients.AsNoTracking().OrderByDescending(c => c.CreatedAt).ThenBy(c => c.Id)
+            .ToPagedResultAsync(page, ClientResponse.From, cancellationToken));
     }
 
     public static async Task<Results<Ok<ClientResponse>, ProblemHttpResult>> GetClientAsync(Guid id, AgentPlatformDbContext db, CancellationToken cancellationToken) =>

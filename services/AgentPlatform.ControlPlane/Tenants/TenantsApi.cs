@@ -58,9 +58,7 @@ public static class TenantsApi
 
     public static async Task<Ok<PagedResult<TenantResponse>>> ListAsync([AsParameters] PageQuery page, AgentPlatformDbContext db, CancellationToken cancellationToken)
     {
-        var total = await db.Tenants.CountAsync(cancellationToken);
-        var items = await db.Tenants.AsNoTracking().OrderBy(t => t.Id).Skip(page.Skip).Take(page.PageSize).ToListAsync(cancellationToken);
-        return TypedResults.Ok(new PagedResult<TenantResponse>([.. items.Select(TenantResponse.From)], page.Page, page.PageSize, total));
+        return TypedResults.Ok(await db.Tenants.AsNoTracking().OrderBy(t => t.Id).ToPagedResultAsync(page, TenantResponse.From, cancellationToken));
     }
 
     public static async Task<Results<Ok<TenantResponse>, ProblemHttpResult>> GetAsync(string id, AgentPlatformDbContext db, CancellationToken cancellationToken) =>

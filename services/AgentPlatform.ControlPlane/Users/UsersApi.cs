@@ -40,9 +40,7 @@ public static class UsersApi
 #pragma warning restore CA1862
         }
 
-        var total = await users.CountAsync(cancellationToken);
-        var items = await users.OrderBy(u => u.NormalizedUserName).Skip(page.Skip).Take(page.PageSize).ToListAsync(cancellationToken);
-        return TypedResults.Ok(new PagedResult<UserResponse>([.. items.Select(UserResponse.From)], page.Page, page.PageSize, total));
+        return TypedResults.Ok(await users.OrderBy(u => u.NormalizedUserName).ToPagedResultAsync(page, UserResponse.From, cancellationToken));
     }
 
     public static async Task<Results<Ok<UserResponse>, ProblemHttpResult>> GetAsync(Guid id, AgentPlatformDbContext db, CancellationToken cancellationToken) =>
