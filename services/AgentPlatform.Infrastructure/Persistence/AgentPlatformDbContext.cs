@@ -5,6 +5,7 @@ using AgentPlatform.Infrastructure.ClaimCheck;
 using AgentPlatform.Infrastructure.Identity;
 using AgentPlatform.Infrastructure.Leases;
 using AgentPlatform.Infrastructure.Messaging;
+using AgentPlatform.Infrastructure.Models;
 using Microsoft.EntityFrameworkCore;
 
 namespace AgentPlatform.Infrastructure.Persistence;
@@ -44,6 +45,16 @@ public abstract class AgentPlatformDbContext(DbContextOptions options, ITenantCo
     public DbSet<AuditRecord> AuditRecords => Set<AuditRecord>();
 
     public DbSet<AuditChainHead> AuditChainHeads => Set<AuditChainHead>();
+
+    public DbSet<ModelRoute> ModelRoutes => Set<ModelRoute>();
+
+    public DbSet<ModelDeployment> ModelDeployments => Set<ModelDeployment>();
+
+    public DbSet<ProviderCredential> ProviderCredentials => Set<ProviderCredential>();
+
+    public DbSet<ModelBudget> ModelBudgets => Set<ModelBudget>();
+
+    public DbSet<ModelUsageRecord> ModelUsage => Set<ModelUsageRecord>();
 
     public ITenantContext TenantContext => tenantContext;
 

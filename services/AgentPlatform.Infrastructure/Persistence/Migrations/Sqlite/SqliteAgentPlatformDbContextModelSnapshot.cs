@@ -818,6 +818,429 @@ namespace AgentPlatform.Infrastructure.Persistence.Migrations.Sqlite
 
                     b.ToTable("outbox_messages", (string)null);
                 });
+
+            modelBuilder.Entity("AgentPlatform.Infrastructure.Models.ModelBudget", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("created_at");
+
+                    b.Property<long>("LimitMicros")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("limit_micros");
+
+                    b.Property<string>("Period")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("period");
+
+                    b.Property<string>("Scope")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("scope");
+
+                    b.Property<string>("SubjectId")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("subject_id");
+
+                    b.Property<string>("TenantId")
+                        .IsRequired()
+                        .HasMaxLength(63)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("Id")
+                        .HasName("pk_model_budgets");
+
+                    b.HasIndex("TenantId", "Scope", "SubjectId", "Period")
+                        .IsUnique()
+                        .HasDatabaseName("ix_model_budgets_tenant_id_scope_subject_id_period");
+
+                    b.ToTable("model_budgets", (string)null);
+                });
+
+            modelBuilder.Entity("AgentPlatform.Infrastructure.Models.ModelDeployment", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<long>("CachedInputPriceMicros")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("cached_input_price_micros");
+
+                    b.Property<int>("ContextWindow")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("context_window");
+
+                    b.Property<TimeSpan>("Cooldown")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("cooldown");
+
+                    b.Property<Guid?>("CredentialId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("credential_id");
+
+                    b.Property<bool>("Enabled")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("enabled");
+
+                    b.Property<string>("Endpoint")
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("endpoint");
+
+                    b.Property<long>("InputPriceMicros")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("input_price_micros");
+
+                    b.Property<int>("MaxRetries")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("max_retries");
+
+                    b.Property<string>("Model")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("model");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("name");
+
+                    b.Property<long>("OutputPriceMicros")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("output_price_micros");
+
+                    b.Property<int>("Priority")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("priority");
+
+                    b.Property<string>("Provider")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("provider");
+
+                    b.Property<Guid>("RouteId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("route_id");
+
+                    b.Property<string>("TenantId")
+                        .IsRequired()
+                        .HasMaxLength(63)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<TimeSpan>("Timeout")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("timeout");
+
+                    b.Property<int>("Weight")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("weight");
+
+                    b.HasKey("Id")
+                        .HasName("pk_model_deployments");
+
+                    b.HasIndex("RouteId", "Name")
+                        .IsUnique()
+                        .HasDatabaseName("ix_model_deployments_route_id_name");
+
+                    b.ToTable("model_deployments", (string)null);
+                });
+
+            modelBuilder.Entity("AgentPlatform.Infrastructure.Models.ModelRoute", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<string>("Alias")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("alias");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Description")
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("description");
+
+                    b.PrimitiveCollection<string>("Fallbacks")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("fallbacks");
+
+                    b.Property<string>("Strategy")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("strategy");
+
+                    b.Property<string>("TenantId")
+                        .IsRequired()
+                        .HasMaxLength(63)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("updated_at");
+
+                    b.Property<Guid>("Version")
+                        .IsConcurrencyToken()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("version");
+
+                    b.HasKey("Id")
+                        .HasName("pk_model_routes");
+
+                    b.HasIndex("TenantId", "Alias")
+                        .IsUnique()
+                        .HasDatabaseName("ix_model_routes_tenant_id_alias");
+
+                    b.ToTable("model_routes", (string)null);
+                });
+
+            modelBuilder.Entity("AgentPlatform.Infrastructure.Models.ModelUsageRecord", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<string>("ApiKeyId")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("api_key_id");
+
+                    b.Property<int>("AttemptCount")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("attempt_count");
+
+                    b.Property<string>("Attempts")
+                        .IsRequired()
+                        .HasMaxLength(8000)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("attempts");
+
+                    b.Property<long>("CachedInputTokens")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("cached_input_tokens");
+
+                    b.Property<long>("CostMicros")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("cost_micros");
+
+                    b.Property<DateOnly>("Day")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("day");
+
+                    b.Property<string>("Deployment")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("deployment");
+
+                    b.Property<bool>("DryRun")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("dry_run");
+
+                    b.Property<long>("InputTokens")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("input_tokens");
+
+                    b.Property<double>("LatencyMilliseconds")
+                        .HasColumnType("REAL")
+                        .HasColumnName("latency_milliseconds");
+
+                    b.Property<string>("MainAgentId")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("main_agent_id");
+
+                    b.Property<string>("ModelRequested")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("model_requested");
+
+                    b.Property<string>("ModelServed")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("model_served");
+
+                    b.Property<DateTime>("OccurredAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("occurred_at");
+
+                    b.Property<bool>("Offline")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("offline");
+
+                    b.Property<string>("Operation")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("operation");
+
+                    b.Property<string>("Outcome")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("outcome");
+
+                    b.Property<long>("OutputTokens")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("output_tokens");
+
+                    b.Property<int>("StatusCode")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("status_code");
+
+                    b.Property<bool>("Streamed")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("streamed");
+
+                    b.Property<string>("SubAgentId")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("sub_agent_id");
+
+                    b.Property<string>("Subject")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("subject");
+
+                    b.Property<string>("TaskId")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("task_id");
+
+                    b.Property<string>("TenantId")
+                        .IsRequired()
+                        .HasMaxLength(63)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<string>("TraceId")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("trace_id");
+
+                    b.Property<string>("UserId")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("user_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_model_usage");
+
+                    b.HasIndex("TenantId", "Day")
+                        .HasDatabaseName("ix_model_usage_tenant_id_day");
+
+                    b.HasIndex("TenantId", "TaskId")
+                        .HasDatabaseName("ix_model_usage_tenant_id_task_id");
+
+                    b.HasIndex("TenantId", "ApiKeyId", "Day")
+                        .HasDatabaseName("ix_model_usage_tenant_id_api_key_id_day");
+
+                    b.HasIndex("TenantId", "ModelRequested", "Day")
+                        .HasDatabaseName("ix_model_usage_tenant_id_model_requested_day");
+
+                    b.ToTable("model_usage", (string)null);
+                });
+
+            modelBuilder.Entity("AgentPlatform.Infrastructure.Models.ProviderCredential", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("CreatedBy")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("created_by");
+
+                    b.Property<string>("EncryptedSecret")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("encrypted_secret");
+
+                    b.Property<string>("Hint")
+                        .IsRequired()
+                        .HasMaxLength(8)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("hint");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("name");
+
+                    b.Property<string>("TenantId")
+                        .IsRequired()
+                        .HasMaxLength(63)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("Id")
+                        .HasName("pk_provider_credentials");
+
+                    b.HasIndex("TenantId", "Name")
+                        .IsUnique()
+                        .HasDatabaseName("ix_provider_credentials_tenant_id_name");
+
+                    b.ToTable("provider_credentials", (string)null);
+                });
+
+            modelBuilder.Entity("AgentPlatform.Infrastructure.Models.ModelDeployment", b =>
+                {
+                    b.HasOne("AgentPlatform.Infrastructure.Models.ModelRoute", null)
+                        .WithMany("Deployments")
+                        .HasForeignKey("RouteId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_model_deployments_model_routes_route_id");
+                });
+
+            modelBuilder.Entity("AgentPlatform.Infrastructure.Models.ModelRoute", b =>
+                {
+                    b.Navigation("Deployments");
+                });
 #pragma warning restore 612, 618
         }
     }
