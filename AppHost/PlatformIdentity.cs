@@ -2,7 +2,8 @@ namespace AgentPlatform.AppHost;
 
 /// <summary>
 /// What the services need to issue and validate the platform's tokens: the public issuer (the gateway's
-/// address), the key that encrypts signing keys at rest, and the bootstrap admin's password.
+/// address), the key that encrypts secrets at rest (signing keys, provider credentials), and the bootstrap
+/// admin's password.
 /// </summary>
 internal sealed class PlatformIdentity
 {
@@ -22,7 +23,8 @@ internal sealed class PlatformIdentity
 
     public static PlatformIdentity Add(IDistributedApplicationBuilder builder, IResourceBuilder<ProjectResource> gateway)
     {
-        // Generated once and kept in the AppHost's user secrets, so signing keys stay readable across runs.
+        // Generated once and kept in the AppHost's user secrets, so stored secrets stay readable across runs. The
+        // parameter keeps its first name so developers' generated keys survive.
         var keyEncryptionKey = builder.AddResource(ParameterResourceBuilderExtensions.CreateGeneratedParameter(
             builder, "identity-key-encryption-key", secret: true, new GenerateParameterDefault { MinLength = 48, Special = false }));
 
@@ -39,10 +41,14 @@ internal sealed class PlatformIdentity
     public IResourceBuilder<ProjectResource> Validate(IResourceBuilder<ProjectResource> project) =>
         project.WithEnvironment("Authentication__Issuer", issuer);
 
+    /// <summary>Reads secrets stored encrypted at rest (signing keys, provider credentials).</summary>
+    public IResourceBuilder<ProjectResource> DecryptSecrets(IResourceBuilder<ProjectResource> project) =>
+        project.WithEnvironment("Secrets__KeyEncryptionKey", keyEncryptionKey);
+
     /// <summary>Issues the platform's tokens: the control plane.</summary>
     public IResourceBuilder<ProjectResource> Issue(IResourceBuilder<ProjectResource> project)
     {
-        Validate(project).WithEnvironment("Identity__KeyEncryptionKey", keyEncryptionKey);
+        DecryptSecrets(Validate(project));
         if (adminPassword is not null)
         {
             project.WithEnvironment("Identity__BootstrapAdminPassword", adminPassword);

@@ -23,7 +23,7 @@ var modelGateway = infrastructure.Wire(builder.AddProject<Projects.AgentPlatform
     .WithModelEndpoint(builder)
     .WithReference(controlPlane)
     .WaitForCompletion(migrations);
-identity.Validate(modelGateway);
+identity.DecryptSecrets(identity.Validate(modelGateway));
 
 var worker = infrastructure.Wire(builder.AddProject<Projects.AgentPlatform_Worker>(ResourceNames.Worker))
     .WithHttpHealthCheck(Extensions.HealthEndpointPath)

@@ -27,28 +27,8 @@ redis_gateway_port=${REDIS_GATEWAY_PORT:-18082}
 issuer=http://bench.test
 api_key=apk_bench_0123456789abcdef
 
-if ! command -v wrk >/dev/null; then
-  if [ "$(id -u)" = 0 ]; then apt-get install -y wrk >/dev/null || { apt-get update >/dev/null && apt-get install -y wrk >/dev/null; }
-  else echo "wrk is missing: apt-get install -y wrk" >&2; exit 1; fi
-fi
-
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-wait_for() { # url
-  for _ in $(seq 1 150); do
-    if curl -fs -o /dev/null "$1"; then return 0; fi
-    sleep 0.2
-  done
-  echo "Nothing answered at $1" >&2
-  return 1
-}
+# shellcheck source=benchmarks/lib.sh
+source "$root/benchmarks/lib.sh"
 
 start_gateway() { # port [extra env...]
   local port=$1; shift
@@ -90,13 +70,6 @@ gateway="http://127.0.0.1:$gateway_port"
 curl -fs -o /dev/null -H "Authorization: Bearer $token" "$gateway/api/bench"
 curl -fs -o /dev/null -H "Authorization: Bearer $api_key" "$gateway/api/bench"
 
-to_ms() { # wrk latency, e.g. 512.00us 1.23ms 1.01s
-  awk -v v="$1" 'BEGIN {
-    if (v ~ /us$/) { sub(/us$/, "", v); printf "%.3f", v / 1000 }
-    else if (v ~ /ms$/) { sub(/ms$/, "", v); printf "%.3f", v }
-    else if (v ~ /s$/) { sub(/s$/, "", v); printf "%.3f", v * 1000 }
-    else { printf "%s", v } }'
-}
 
 scenarios=(
   "direct $backend/api/bench $token"

@@ -1,5 +1,7 @@
 using AgentPlatform.Infrastructure;
 using AgentPlatform.Infrastructure.Tenancy;
+using AgentPlatform.ModelGateway.Governance;
+using AgentPlatform.ModelGateway.OpenAi;
 using AgentPlatform.ServiceDefaults;
 using AgentPlatform.ServiceDefaults.Authentication;
 
@@ -8,6 +10,8 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddHttpServiceDefaults();
 builder.AddPlatformInfrastructure();
 builder.AddPlatformAuthentication();
+builder.AddModelGovernance();
+builder.AddModelDataPlane();
 
 var app = builder.Build();
 
@@ -18,6 +22,7 @@ app.UseAuthorization();
 
 app.MapDefaultEndpoints();
 app.MapVersionEndpoint("/v1/version", ResourceNames.ModelGateway);
+app.MapOpenAiApi();
 
 app.Run();
 

@@ -45,6 +45,21 @@ public sealed class ManifestTests
         }
     }
 
+    [Fact]
+    public async Task The_control_plane_and_the_model_gateway_share_the_key_encryption_key()
+    {
+        var repositoryRoot = Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(Projects.AgentPlatform_AppHost.ProjectPath))!;
+        var manifest = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(repositoryRoot, "aspire-manifest.json"), TestContext.Current.CancellationToken))!;
+
+        // The model gateway decrypts the provider credentials the control plane encrypts.
+        foreach (var service in new[] { "controlplane", "modelgateway" })
+        {
+            Assert.Equal(
+                "{identity-key-encryption-key.value}",
+                manifest["resources"]![service]!["env"]!["Secrets__KeyEncryptionKey"]!.GetValue<string>());
+        }
+    }
+
     /// <summary>Project paths are relative to the manifest's own folder; re-base them on the repository root.</summary>
     private static JsonNode Normalize(JsonNode manifest, string manifestDirectory, string repositoryRoot)
     {

@@ -129,6 +129,7 @@ public sealed class ApiKeyTests(GatewayFixture fixture) : IClassFixture<GatewayF
 
         // Every request but the first has joined the exchange the first one started, which is still held.
         await shared.WaitForAsync(requests - 1);
+        await Backend.ExchangeArrivedAsync(apiKey).WaitAsync(TimeSpan.FromSeconds(30), Ct);
         Assert.Equal(1, Backend.ExchangesOf(apiKey));
         gate.SetResult();
 

@@ -183,24 +183,4 @@ public sealed class RateLimitTests(SmallRateLimitsFixture fixture) : IClassFixtu
         new([new("grant_type", "password"), new("username", "mallory"), new("password", "guess")]);
 
     private HttpClient Client(string tenant, string subject) => fixture.Gateway.CreateClient(fixture.Backend.Tokens.Issue(tenant, subject));
-
-    private sealed class UnreachableCounterStore : ICounterStore
-    {
-        public ValueTask<long> IncrementAsync(string key, long delta, TimeSpan window, CancellationToken cancellationToken = default) => throw Unreachable();
-
-        public ValueTask<long> GetCountAsync(string key, CancellationToken cancellationToken = default) => throw Unreachable();
-
-        public ValueTask<bool> TryAddAsync(string key, string value, TimeSpan timeToLive, CancellationToken cancellationToken = default) => throw Unreachable();
-
-        public ValueTask SetAsync(string key, string value, TimeSpan timeToLive, CancellationToken cancellationToken = default) => throw Unreachable();
-
-        public ValueTask<string?> GetAsync(string key, CancellationToken cancellationToken = default) => throw Unreachable();
-
-        public ValueTask<bool> RemoveAsync(string key, CancellationToken cancellationToken = default) => throw Unreachable();
-
-        public ValueTask<TokenBucketResult> TryTakeAsync(string key, int capacity, double refillPerSecond, int cost, CancellationToken cancellationToken = default) =>
-            ValueTask.FromException<TokenBucketResult>(Unreachable());
-
-        private static InvalidOperationException Unreachable() => new("The counters store is unreachable.");
-    }
 }

@@ -1,5 +1,6 @@
 using AgentPlatform.ControlPlane.Audit;
 using AgentPlatform.ControlPlane.DeadLetters;
+using AgentPlatform.ControlPlane.Models;
 using AgentPlatform.ControlPlane.Tenants;
 using AgentPlatform.ControlPlane.Users;
 using AgentPlatform.Infrastructure.Identity;
@@ -26,5 +27,7 @@ public static class ManagementExtensions
         .MapTenantsApi()
         .MapUsersApi()
         .MapAuditApi()
-        .MapDeadLettersApi();
+        .MapDeadLettersApi()
+        .MapModelRoutesApi()
+        .MapModelGovernanceApi();
 }

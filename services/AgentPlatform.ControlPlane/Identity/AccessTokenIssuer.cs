@@ -13,6 +13,9 @@ public sealed record AccessTokenSubject(string Subject, string TenantId, IReadOn
 
     public string? ApiKeyId { get; init; }
 
+    /// <summary>For an API key: the subject that created it.</summary>
+    public string? KeyOwner { get; init; }
+
     public string? Name { get; init; }
 }
 
@@ -22,7 +25,7 @@ public sealed record IssuedAccessToken(string Token, int ExpiresIn);
 /// Creates the platform's access tokens (RFC 9068 profile): a JWT signed RS256 with the ring's active key, header
 /// <c>typ: at+jwt</c> and <c>kid</c>; claims <c>iss</c>, <c>aud</c>, <c>sub</c>, <c>tenant_id</c>, <c>roles</c>
 /// (always an array), <c>jti</c>, <c>iat</c>, <c>nbf</c>, <c>exp</c>, and <c>client_id</c> / <c>api_key_id</c> /
-/// <c>name</c> where they apply.
+/// <c>key_owner</c> / <c>name</c> where they apply.
 /// </summary>
 public sealed class AccessTokenIssuer(SigningKeyRing ring, IOptions<PlatformAuthenticationOptions> authentication, TimeProvider timeProvider)
 {
@@ -52,6 +55,11 @@ public sealed class AccessTokenIssuer(SigningKeyRing ring, IOptions<PlatformAuth
         if (subject.ApiKeyId is not null)
         {
             claims[PlatformClaims.ApiKeyId] = subject.ApiKeyId;
+        }
+
+        if (subject.KeyOwner is not null)
+        {
+            claims[PlatformClaims.KeyOwner] = subject.KeyOwner;
         }
 
         if (subject.Name is not null)

@@ -72,7 +72,7 @@ public sealed class ApiKeyExchangeGrant(
         var settings = options.Value;
         var lifetime = remaining < settings.ApiKeyAccessTokenLifetime ? remaining : settings.ApiKeyAccessTokenLifetime;
         var accessToken = await issuer.IssueAsync(
-            new AccessTokenSubject(SubjectPrefix + key.Id, key.TenantId, key.Roles) { ApiKeyId = key.Id.ToString() },
+            new AccessTokenSubject(SubjectPrefix + key.Id, key.TenantId, key.Roles) { ApiKeyId = key.Id.ToString(), KeyOwner = key.CreatedBy },
             lifetime,
             cancellationToken);
 

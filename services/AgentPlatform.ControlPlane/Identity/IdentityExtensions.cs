@@ -1,4 +1,5 @@
 using AgentPlatform.Infrastructure.Identity;
+using AgentPlatform.Infrastructure.Secrets;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -11,6 +12,8 @@ public static class IdentityExtensions
 {
     public static IHostApplicationBuilder AddPlatformIdentity(this IHostApplicationBuilder builder)
     {
+        builder.AddSecretProtection();
+
         var services = builder.Services;
         services.AddOptions<TokenServiceOptions>()
             .BindConfiguration(TokenServiceOptions.SectionName)
@@ -21,7 +24,6 @@ public static class IdentityExtensions
         services.TryAddSingleton<IPasswordHasher<UserAccount>, PasswordHasher<UserAccount>>();
         services.AddSingleton<IdentityTelemetry>();
         services.AddSingleton<DummyPasswordHash>();
-        services.AddSingleton<SigningKeyProtector>();
         services.AddSingleton<SigningKeyManager>();
         services.AddSingleton<SigningKeyRing>();
         services.AddSingleton<AccessTokenIssuer>();

@@ -1,9 +1,10 @@
 using System.Buffers.Text;
 using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
+using System.Text;
 using AgentPlatform.Infrastructure.Identity;
 using AgentPlatform.Infrastructure.Leases;
+using AgentPlatform.Infrastructure.Secrets;
 using AgentPlatform.ServiceDefaults.Authentication;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
@@ -18,7 +19,7 @@ namespace AgentPlatform.ControlPlane.Identity;
 /// </summary>
 public sealed class SigningKeyManager(
     DistributedLeaseManager leases,
-    SigningKeyProtector protector,
+    SecretProtector protector,
     IOptions<TokenServiceOptions> options,
     IOptions<PlatformAuthenticationOptions> authentication,
     TimeProvider timeProvider)
@@ -135,7 +136,7 @@ public sealed class SigningKeyManager(
         var privateKey = rsa.ExportPkcs8PrivateKey();
         try
         {
-            return new KeyMaterial(kid, jwk, protector.Protect(kid, privateKey));
+            return new KeyMaterial(kid, jwk, protector.Protect(SecretPurposes.SigningKey, kid, privateKey));
         }
         finally
         {

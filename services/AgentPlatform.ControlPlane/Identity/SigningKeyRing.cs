@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using AgentPlatform.Infrastructure.Persistence;
+using AgentPlatform.Infrastructure.Secrets;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
@@ -16,7 +17,7 @@ namespace AgentPlatform.ControlPlane.Identity;
 /// </summary>
 public sealed class SigningKeyRing(
     IServiceScopeFactory scopeFactory,
-    SigningKeyProtector protector,
+    SecretProtector protector,
     IOptions<TokenServiceOptions> options,
     TimeProvider timeProvider,
     ILogger<SigningKeyRing> logger) : IDisposable
@@ -111,7 +112,7 @@ public sealed class SigningKeyRing(
 
     private SigningCredentials Decrypt(string kid, string encryptedPrivateKey)
     {
-        var pkcs8 = protector.Unprotect(kid, encryptedPrivateKey);
+        var pkcs8 = protector.Unprotect(SecretPurposes.SigningKey, kid, encryptedPrivateKey);
         try
         {
             using var rsa = RSA.Create();

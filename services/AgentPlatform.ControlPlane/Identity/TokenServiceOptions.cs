@@ -7,14 +7,6 @@ public sealed class TokenServiceOptions : IValidatableObject
 {
     public const string SectionName = "Identity";
 
-    /// <summary>
-    /// Encrypts the signing keys' private halves at rest: base64 of at least 32 random bytes (e.g.
-    /// <c>openssl rand -base64 32</c>). Every control-plane instance needs the same value; with another one the
-    /// stored keys cannot be read.
-    /// </summary>
-    [Required(ErrorMessage = "Identity:KeyEncryptionKey is required: base64 of at least 32 random bytes (e.g. 'openssl rand -base64 32'), the same on every control-plane instance.")]
-    public string KeyEncryptionKey { get; set; } = "";
-
     /// <summary>The bootstrap <c>admin</c>'s password; without it one is generated and logged once.</summary>
     public string? BootstrapAdminPassword { get; set; }
 
@@ -86,13 +78,6 @@ public sealed class TokenServiceOptions : IValidatableObject
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
-        if (!string.IsNullOrEmpty(KeyEncryptionKey) && !SigningKeyProtector.IsUsableKey(KeyEncryptionKey))
-        {
-            yield return new ValidationResult(
-                "Identity:KeyEncryptionKey must be base64 of at least 32 random bytes (e.g. 'openssl rand -base64 32').",
-                [nameof(KeyEncryptionKey)]);
-        }
-
         if (RefreshTokenFamilyLifetime < RefreshTokenLifetime)
         {
             yield return new ValidationResult(

@@ -18,6 +18,16 @@ public interface ICounterStore
     /// </summary>
     ValueTask<long> IncrementAsync(string key, long delta, TimeSpan window, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Adds <paramref name="amount"/> to the counter only if the result stays at or below <paramref name="limit"/>,
+    /// in one atomic step: concurrent reservations can never take the counter past the limit together (no
+    /// check-then-add race). A refused reservation changes nothing, and does not create the counter. A counter
+    /// that does not exist starts at zero and, when this reservation creates it, expires <paramref name="window"/>
+    /// later (a fixed window, like <see cref="IncrementAsync"/>). Release or adjust a reservation with
+    /// <see cref="IncrementAsync"/> (a negative delta). The amount must not be negative.
+    /// </summary>
+    ValueTask<CounterReservation> TryIncrementWithinAsync(string key, long amount, long limit, TimeSpan window, CancellationToken cancellationToken = default);
+
     /// <summary>The counter's value, or zero when it does not exist or has expired.</summary>
     ValueTask<long> GetCountAsync(string key, CancellationToken cancellationToken = default);
 
@@ -42,6 +52,11 @@ public interface ICounterStore
     /// </summary>
     ValueTask<TokenBucketResult> TryTakeAsync(string key, int capacity, double refillPerSecond, int cost, CancellationToken cancellationToken = default);
 }
+
+/// <summary>The outcome of <see cref="ICounterStore.TryIncrementWithinAsync"/>.</summary>
+/// <param name="Allowed">Whether the amount was added.</param>
+/// <param name="Value">The counter after this call: the new value when allowed, the unchanged one when refused.</param>
+public readonly record struct CounterReservation(bool Allowed, long Value);
 
 /// <summary>The outcome of <see cref="ICounterStore.TryTakeAsync"/>.</summary>
 /// <param name="Allowed">Whether the tokens were taken.</param>

@@ -29,10 +29,13 @@ public static class Permissions
     public const string ModelsUse = "models:use";
     public const string ModelsManage = "models:manage";
 
+    /// <summary>Use the model gateway's dry-run hooks: mocked responses and forced fallbacks.</summary>
+    public const string ModelsDryRun = "models:dry-run";
+
     public static IReadOnlyList<string> All { get; } =
     [
         TenantsManage, SigningKeysManage, UsersRead, UsersManage, CredentialsManage, AuditRead, TasksRead, TasksWrite,
         DeadLettersRead, DeadLettersReplay, SubAgentsRead, SubAgentsWrite, ConfigurationRead, ConfigurationWrite,
-        ApprovalsDecide, HumanQueueWork, ModelsUse, ModelsManage,
+        ApprovalsDecide, HumanQueueWork, ModelsUse, ModelsManage, ModelsDryRun,
     ];
 }

@@ -13,6 +13,9 @@ public static class PlatformClaims
     /// <summary>Set when the token stands for an API key (exchanged at the gateway).</summary>
     public const string ApiKeyId = "api_key_id";
 
+    /// <summary>On an API key's token: the subject that created the key (a user's limits also bind their keys).</summary>
+    public const string KeyOwner = "key_owner";
+
     /// <summary>The access token's JOSE <c>typ</c> header (RFC 9068).</summary>
     public const string AccessTokenType = "at+jwt";
 

@@ -13,12 +13,12 @@ public static class RolePermissions
         [Roles.Viewer] = ViewerPermissions,
         [Roles.Operator] = [.. ViewerPermissions, Permissions.TasksWrite, Permissions.DeadLettersReplay, Permissions.ModelsUse],
         [Roles.Reviewer] = [.. ViewerPermissions, Permissions.ApprovalsDecide, Permissions.HumanQueueWork],
-        [Roles.Developer] = [.. ViewerPermissions, Permissions.TasksWrite, Permissions.SubAgentsWrite, Permissions.ConfigurationWrite, Permissions.ModelsUse],
+        [Roles.Developer] = [.. ViewerPermissions, Permissions.TasksWrite, Permissions.SubAgentsWrite, Permissions.ConfigurationWrite, Permissions.ModelsUse, Permissions.ModelsDryRun],
         [Roles.TenantAdmin] =
         [
             .. ViewerPermissions, Permissions.TasksWrite, Permissions.DeadLettersReplay, Permissions.SubAgentsWrite,
             Permissions.ConfigurationWrite, Permissions.ApprovalsDecide, Permissions.HumanQueueWork, Permissions.ModelsUse,
-            Permissions.ModelsManage, Permissions.UsersRead, Permissions.UsersManage, Permissions.CredentialsManage, Permissions.AuditRead,
+            Permissions.ModelsManage, Permissions.ModelsDryRun, Permissions.UsersRead, Permissions.UsersManage, Permissions.CredentialsManage, Permissions.AuditRead,
         ],
         [Roles.PlatformAdmin] = [.. Permissions.All],
     };

@@ -43,6 +43,34 @@ public sealed class InMemoryCounterStore : ICounterStore, IDisposable
         return ValueTask.FromResult(entry.Count);
     }
 
+    public ValueTask<CounterReservation> TryIncrementWithinAsync(string key, long amount, long limit, TimeSpan window, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentOutOfRangeException.ThrowIfNegative(amount);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(window, TimeSpan.Zero);
+        var now = Now;
+
+        // Compare-and-swap: the check and the add hold only if the entry read is still the current one.
+        while (true)
+        {
+            var exists = entries.TryGetValue(key, out var existing);
+            var live = exists && existing.IsLive(now);
+            var current = live ? existing.AsCount(key) : 0;
+            if ((Int128)current + amount > limit)
+            {
+                return ValueTask.FromResult(new CounterReservation(false, current));
+            }
+
+            var updated = live
+                ? existing with { Count = current + amount, Text = null }
+                : Entry.Counter(amount, ExpiryOf(now, window));
+            if (exists ? entries.TryUpdate(key, updated, existing) : entries.TryAdd(key, updated))
+            {
+                return ValueTask.FromResult(new CounterReservation(true, updated.Count));
+            }
+        }
+    }
+
     public ValueTask<long> GetCountAsync(string key, CancellationToken cancellationToken = default) =>
         ValueTask.FromResult(TryGetLive(key, out var entry) ? entry.AsCount(key) : 0);
 

@@ -23,6 +23,31 @@ public sealed class RedisCounterStore(IConnectionMultiplexer connection) : ICoun
         return value
         """;
 
+    // The check and the add are one script, so no other client can add between them. The comparison is made
+    // without adding (Lua numbers are doubles), and INCRBY does the exact integer arithmetic and rejects values
+    // that are not integers. A refused reservation writes nothing.
+    private const string IncrementWithinScript = """
+        local amount = tonumber(ARGV[1])
+        local limit = tonumber(ARGV[2])
+        local current = redis.call('GET', KEYS[1])
+        if current then
+            local number = tonumber(current)
+            if not number or number ~= math.floor(number) then
+                return redis.error_reply('ERR value is not an integer or out of range')
+            end
+            if number > limit - amount then
+                return { 0, current }
+            end
+        elseif amount > limit then
+            return { 0, '0' }
+        end
+        local value = redis.call('INCRBY', KEYS[1], ARGV[1])
+        if redis.call('PTTL', KEYS[1]) == -1 then
+            redis.call('PEXPIRE', KEYS[1], ARGV[3])
+        end
+        return { 1, value }
+        """;
+
     // A bucket is a hash {tokens, at (server time in microseconds)}. The server's clock (TIME) is the only clock,
     // so instances with skewed clocks still agree. replicate_commands lets Redis 3.2-4.x accept a write after
     // TIME (later versions always replicate effects and ignore the call). The key expires exactly when the
@@ -77,6 +102,23 @@ public sealed class RedisCounterStore(IConnectionMultiplexer connection) : ICoun
         {
             throw InMemoryCounterStore.NotACounter(key);
         }
+    }
+
+    public async ValueTask<CounterReservation> TryIncrementWithinAsync(string key, long amount, long limit, TimeSpan window, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(amount);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(window, TimeSpan.Zero);
+        RedisResult[] result;
+        try
+        {
+            result = (RedisResult[])(await Database.ScriptEvaluateAsync(IncrementWithinScript, [Key(key)], [amount, limit, Milliseconds(window)]))!;
+        }
+        catch (RedisServerException exception) when (exception.Message.Contains("not an integer", StringComparison.Ordinal) || IsWrongType(exception))
+        {
+            throw InMemoryCounterStore.NotACounter(key);
+        }
+
+        return new CounterReservation((long)result[0] == 1, (long)result[1]);
     }
 
     public async ValueTask<long> GetCountAsync(string key, CancellationToken cancellationToken = default)

@@ -74,8 +74,9 @@ public interface IModelCallLease : IAsyncDisposable
 
     /// <summary>
     /// While streaming: whether the call may go on producing, given the output so far at the serving
-    /// deployment's price. Reserves more budget when the estimate is exceeded; false when no budget is left,
-    /// and the stream must then stop cleanly.
+    /// deployment's price. Reserves more budget when the estimate is exceeded; false when no budget is left
+    /// (or budgets cannot be checked, since budgets fail closed), and the stream must then stop cleanly.
+    /// Cheap while the output stays within the reservation: no store call is made then.
     /// </summary>
     ValueTask<bool> TryContinueAsync(long outputTokensSoFar, ModelPrice servingPrice, CancellationToken cancellationToken);
 

@@ -134,6 +134,10 @@ public abstract class BadInputContract<TFixture>(TFixture fixture) : IClassFixtu
         var client = await (await defaultAdmin.PostAsJsonAsync("/api/clients", new { name = "c", roles = new[] { Roles.Viewer } }, Ct)).ReadJsonAsync();
         var audit = await defaultAdmin.GetFromJsonAsync<JsonElement>("/api/audit?pageSize=1", Ct);
         var auditId = audit.GetProperty("items")[0].GetProperty("id").GetString();
+        var credentialId = (await (await defaultAdmin.PostAsJsonAsync("/api/provider-credentials", new { name = $"probe-{Guid.NewGuid():N}", secret = "sk-probe-secret-1234" }, Ct)).ReadJsonAsync()).GetProperty("id").GetString();
+        var deployment = new { name = "d", provider = "offline", model = "echo" };
+        var routeId = (await (await defaultAdmin.PostAsJsonAsync("/api/model-routes", new { alias = $"probe-{Guid.NewGuid():N}", strategy = "priority", deployments = new[] { deployment } }, Ct)).ReadJsonAsync()).GetProperty("id").GetString();
+        var budgetId = (await (await defaultAdmin.PostAsJsonAsync("/api/model-budgets", new { scope = "api-key", subjectId = apiKey.GetProperty("id").GetString(), limitMicros = 1, period = "daily" }, Ct)).ReadJsonAsync()).GetProperty("id").GetString();
 
         using var other = platform.CreateClient(await platform.SignInAsync(otherAdminName, AuthServer.Password));
         var probes = new (HttpMethod Method, string Path, object? Body)[]
@@ -147,10 +151,21 @@ public abstract class BadInputContract<TFixture>(TFixture fixture) : IClassFixtu
             (HttpMethod.Delete, $"/api/clients/{client.GetProperty("id").GetString()}", null),
             (HttpMethod.Get, $"/api/audit/{auditId}", null),
             (HttpMethod.Get, $"/api/dead-letters/{Guid.NewGuid()}", null),
+            (HttpMethod.Get, $"/api/provider-credentials/{credentialId}", null),
+            (HttpMethod.Put, $"/api/provider-credentials/{credentialId}/secret", new { secret = "sk-pwned-secret-0000" }),
+            (HttpMethod.Delete, $"/api/provider-credentials/{credentialId}", null),
+            (HttpMethod.Get, $"/api/model-routes/{routeId}", null),
+            (HttpMethod.Put, $"/api/model-routes/{routeId}", new { alias = "pwned", strategy = "priority", deployments = new[] { deployment } }),
+            (HttpMethod.Delete, $"/api/model-routes/{routeId}", null),
+            (HttpMethod.Get, $"/api/model-budgets/{budgetId}", null),
+            (HttpMethod.Get, $"/api/model-budgets/{budgetId}/status", null),
+            (HttpMethod.Put, $"/api/model-budgets/{budgetId}", new { limitMicros = 0 }),
+            (HttpMethod.Delete, $"/api/model-budgets/{budgetId}", null),
         };
         foreach (var (method, path, body) in probes)
         {
             using var request = new HttpRequestMessage(method, path) { Content = body is null ? null : JsonContent.Create(body) };
+            request.Headers.IfMatch.Add(EntityTagHeaderValue.Any);
             using var response = await other.SendAsync(request, Ct);
             Assert.True(response.StatusCode == HttpStatusCode.NotFound, $"{method} {path}: {(int)response.StatusCode}");
             Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);

@@ -24,14 +24,14 @@ public abstract class BootstrapContract
         await using var database = CreateDatabase();
         var keyEncryptionKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
         string firstKid;
-        await using (var first = await RunningPlatform.StartAsync(database, new Dictionary<string, string?> { ["Identity:KeyEncryptionKey"] = keyEncryptionKey }))
+        await using (var first = await RunningPlatform.StartAsync(database, new Dictionary<string, string?> { ["Secrets:KeyEncryptionKey"] = keyEncryptionKey }))
         {
             firstKid = AuthServer.Kid((await first.PasswordAsync("admin", RunningPlatform.AdminPassword)).AccessToken);
         }
 
         await using var second = await RunningPlatform.StartAsync(database, new Dictionary<string, string?>
         {
-            ["Identity:KeyEncryptionKey"] = keyEncryptionKey,
+            ["Secrets:KeyEncryptionKey"] = keyEncryptionKey,
             ["Identity:BootstrapAdminPassword"] = "A-different-password-for-the-second-start",
         });
 
@@ -61,7 +61,7 @@ public abstract class BootstrapContract
                 builder.Services.AddOptions<TokenServiceOptions>().BindConfiguration(TokenServiceOptions.SectionName);
                 builder.Services.AddSingleton<IdentityBootstrapper>();
             },
-            new Dictionary<string, string?> { ["Identity:KeyEncryptionKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)) });
+            new Dictionary<string, string?> { ["Secrets:KeyEncryptionKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)) });
 
         // Separate bootstrappers, as separate instances would have.
         var instances = Enumerable.Range(0, 4)

@@ -20,7 +20,7 @@ public sealed class TokenServiceOptionsTests
 
         var failure = Assert.Throws<OptionsValidationException>(() => host.Services.GetRequiredService<IStartupValidator>().Validate());
 
-        Assert.Contains("Identity:KeyEncryptionKey", failure.Message, StringComparison.Ordinal);
+        Assert.Contains("Secrets:KeyEncryptionKey", failure.Message, StringComparison.Ordinal);
         Assert.Contains("32", failure.Message, StringComparison.Ordinal);
     }
 
@@ -36,7 +36,7 @@ public sealed class TokenServiceOptionsTests
     private static IHost Build(string? keyEncryptionKey)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Identity:KeyEncryptionKey"] = keyEncryptionKey });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Secrets:KeyEncryptionKey"] = keyEncryptionKey });
         builder.AddPlatformIdentity();
         return builder.Build();
     }

@@ -19,6 +19,12 @@ public abstract class PlatformFixture : IAsyncDisposable
 
     protected abstract TestDatabase CreateDatabase();
 
+    /// <summary>The settings the platform starts with; override to start what they point at first.</summary>
+    protected virtual ValueTask<IReadOnlyDictionary<string, string?>> CreateSettingsAsync() => ValueTask.FromResult(Settings);
+
+    /// <summary>Stops what <see cref="CreateSettingsAsync"/> started, after the platform has stopped.</summary>
+    protected virtual ValueTask DisposeDependenciesAsync() => ValueTask.CompletedTask;
+
     public async Task<RunningPlatform> GetAsync()
     {
         await gate.WaitAsync(TestContext.Current.CancellationToken);
@@ -26,8 +32,9 @@ public abstract class PlatformFixture : IAsyncDisposable
         {
             if (platform is null)
             {
+                var settings = await CreateSettingsAsync();
                 database = CreateDatabase();
-                platform = await RunningPlatform.StartAsync(database, Settings);
+                platform = await RunningPlatform.StartAsync(database, settings);
             }
 
             return platform;
@@ -50,6 +57,7 @@ public abstract class PlatformFixture : IAsyncDisposable
             await database.DisposeAsync();
         }
 
+        await DisposeDependenciesAsync();
         gate.Dispose();
         GC.SuppressFinalize(this);
     }

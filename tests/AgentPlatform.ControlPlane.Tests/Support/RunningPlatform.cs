@@ -56,7 +56,7 @@ public sealed class RunningPlatform : IAsyncDisposable
         var shared = new Dictionary<string, string?>(database.Configuration)
         {
             ["Authentication:Issuer"] = platform.GatewayAddress.ToString().TrimEnd('/'),
-            ["Identity:KeyEncryptionKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
+            ["Secrets:KeyEncryptionKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
             ["Identity:BootstrapAdminPassword"] = AdminPassword,
             // Tests sign in far more often than people do; the edge's limits are the gateway tests' subject.
             ["Gateway:RateLimits:ClientAddress:Capacity"] = "100000",

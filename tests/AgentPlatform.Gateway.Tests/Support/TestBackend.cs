@@ -22,6 +22,7 @@ public sealed class TestBackend : IAsyncDisposable
     private readonly ConcurrentDictionary<string, ApiKeyGrant> apiKeys = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, int> exchanges = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, TaskCompletionSource> gates = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, TaskCompletionSource> arrivals = new(StringComparer.Ordinal);
 
     private TestBackend(WebApplication app, TestTokens tokens)
     {
@@ -61,6 +62,9 @@ public sealed class TestBackend : IAsyncDisposable
     /// <summary>How many exchanges of <paramref name="apiKey"/> reached the token endpoint.</summary>
     public int ExchangesOf(string apiKey) => exchanges.GetValueOrDefault(apiKey);
 
+    /// <summary>Completes once the first exchange of <paramref name="apiKey"/> has reached the token endpoint.</summary>
+    public Task ExchangeArrivedAsync(string apiKey) => Arrival(apiKey).Task;
+
     /// <summary>Holds every exchange of <paramref name="apiKey"/> until the returned source is completed.</summary>
     public TaskCompletionSource HoldExchangesOf(string apiKey) =>
         gates.GetOrAdd(apiKey, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
@@ -77,6 +81,9 @@ public sealed class TestBackend : IAsyncDisposable
         Tokens.Dispose();
     }
 
+    private TaskCompletionSource Arrival(string apiKey) =>
+        arrivals.GetOrAdd(apiKey, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+
     private async Task<IResult> TokenAsync(HttpContext context)
     {
         var form = await context.Request.ReadFormAsync(context.RequestAborted);
@@ -87,6 +94,7 @@ public sealed class TestBackend : IAsyncDisposable
 
         var apiKey = form["subject_token"].ToString();
         exchanges.AddOrUpdate(apiKey, 1, (_, count) => count + 1);
+        Arrival(apiKey).TrySetResult();
         if (gates.TryGetValue(apiKey, out var gate))
         {
             await gate.Task.WaitAsync(context.RequestAborted);

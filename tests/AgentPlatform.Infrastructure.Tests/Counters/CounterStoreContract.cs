@@ -255,6 +255,127 @@ public abstract class CounterStoreContract : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Reservations_add_up_to_the_limit_and_a_refused_one_changes_nothing()
+    {
+        var key = Prefix + "reserve";
+        var ttl = TimeSpan.FromMinutes(5);
+
+        Assert.Equal(new CounterReservation(true, 40), await Store.TryIncrementWithinAsync(key, 40, 100, ttl, TestContext.Current.CancellationToken));
+        Assert.Equal(new CounterReservation(true, 100), await Store.TryIncrementWithinAsync(key, 60, 100, ttl, TestContext.Current.CancellationToken));
+        Assert.Equal(new CounterReservation(false, 100), await Store.TryIncrementWithinAsync(key, 1, 100, ttl, TestContext.Current.CancellationToken));
+        // A zero amount is a check: allowed while the counter is within the limit.
+        Assert.Equal(new CounterReservation(true, 100), await Store.TryIncrementWithinAsync(key, 0, 100, ttl, TestContext.Current.CancellationToken));
+        Assert.Equal(new CounterReservation(false, 100), await Store.TryIncrementWithinAsync(key, 0, 99, ttl, TestContext.Current.CancellationToken));
+
+        Assert.Equal(100, await Store.GetCountAsync(key, TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public async Task A_refused_reservation_does_not_create_the_counter()
+    {
+        var key = Prefix + "reserve-refused";
+
+        Assert.Equal(new CounterReservation(false, 0), await Store.TryIncrementWithinAsync(key, 11, 10, TimeSpan.FromMinutes(5), TestContext.Current.CancellationToken));
+
+        Assert.Null(await Store.GetAsync(key, TestContext.Current.CancellationToken));
+        Assert.False(await Store.RemoveAsync(key, TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public async Task A_negative_increment_releases_a_reservation()
+    {
+        var key = Prefix + "reserve-release";
+        var ttl = TimeSpan.FromMinutes(5);
+        Assert.True((await Store.TryIncrementWithinAsync(key, 70, 100, ttl, TestContext.Current.CancellationToken)).Allowed);
+        Assert.False((await Store.TryIncrementWithinAsync(key, 70, 100, ttl, TestContext.Current.CancellationToken)).Allowed);
+
+        Assert.Equal(20, await Store.IncrementAsync(key, -50, ttl, TestContext.Current.CancellationToken));
+
+        Assert.Equal(new CounterReservation(true, 90), await Store.TryIncrementWithinAsync(key, 70, 100, ttl, TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public async Task Concurrent_reservations_never_take_the_counter_past_the_limit()
+    {
+        const int limit = 100;
+        const int amount = 3;
+        const int reservations = 200;
+        var key = Prefix + "reserve-concurrent";
+        var ttl = TimeSpan.FromMinutes(5);
+
+        var results = await Task.WhenAll(Enumerable.Range(0, reservations).Select(_ => Task.Run(
+            async () => await Store.TryIncrementWithinAsync(key, amount, limit, ttl, TestContext.Current.CancellationToken),
+            TestContext.Current.CancellationToken)));
+
+        var allowed = results.Where(result => result.Allowed).ToList();
+        Assert.Equal(limit / amount, allowed.Count);
+        // Atomic reservations hand every allowed caller a different total: 3, 6, ... 99.
+        Assert.Equal(Enumerable.Range(1, limit / amount).Select(v => (long)v * amount), allowed.Select(result => result.Value).Order());
+        Assert.All(results.Where(result => !result.Allowed), result => Assert.InRange(result.Value, limit - amount + 1, limit));
+        Assert.Equal(limit / amount * amount, await Store.GetCountAsync(key, TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public async Task Concurrent_reservations_and_releases_keep_the_counter_within_the_limit()
+    {
+        const int limit = 10;
+        var key = Prefix + "reserve-churn";
+        var ttl = TimeSpan.FromMinutes(5);
+        var maximumSeen = 0L;
+
+        await Task.WhenAll(Enumerable.Range(0, 16).Select(_ => Task.Run(async () =>
+        {
+            for (var i = 0; i < 50; i++)
+            {
+                var reservation = await Store.TryIncrementWithinAsync(key, 2, limit, ttl, TestContext.Current.CancellationToken);
+                if (reservation.Allowed)
+                {
+                    InterlockedMax(ref maximumSeen, reservation.Value);
+                    await Store.IncrementAsync(key, -2, ttl, TestContext.Current.CancellationToken);
+                }
+            }
+        }, TestContext.Current.CancellationToken)));
+
+        Assert.InRange(maximumSeen, 2, limit);
+        Assert.Equal(0, await Store.GetCountAsync(key, TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public async Task A_reserved_counter_expires_one_window_after_it_was_created()
+    {
+        var key = Prefix + "reserve-window";
+        var start = Elapsed;
+        Assert.True((await Store.TryIncrementWithinAsync(key, 10, 10, Window, TestContext.Current.CancellationToken)).Allowed);
+        await PauseAsync(Window / 2);
+        // A later reservation in the same window does not extend it.
+        Assert.False((await Store.TryIncrementWithinAsync(key, 1, 10, Window, TestContext.Current.CancellationToken)).Allowed);
+        Assert.Equal(new CounterReservation(true, 10), await Store.TryIncrementWithinAsync(key, 0, 10, Window, TestContext.Current.CancellationToken));
+
+        var gone = await WaitUntilAsync(async () => await Store.GetCountAsync(key, TestContext.Current.CancellationToken) == 0);
+        Assert.True(gone - start >= Window - ClockTolerance, $"The counter vanished after {gone - start}, before its window of {Window}.");
+        Assert.True(gone - start < Window + (Window / 2), $"The counter lived {gone - start}: a later reservation extended its window of {Window}.");
+
+        Assert.Equal(new CounterReservation(true, 4), await Store.TryIncrementWithinAsync(key, 4, 10, Window, TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public async Task Reservations_count_only_integers_and_validate_their_arguments()
+    {
+        var ttl = TimeSpan.FromMinutes(5);
+        await Store.SetAsync(Prefix + "reserve-number", "5", ttl, TestContext.Current.CancellationToken);
+        Assert.Equal(new CounterReservation(true, 8), await Store.TryIncrementWithinAsync(Prefix + "reserve-number", 3, 10, ttl, TestContext.Current.CancellationToken));
+
+        await Store.SetAsync(Prefix + "reserve-text", "five", ttl, TestContext.Current.CancellationToken);
+        await Assert.ThrowsAsync<InvalidOperationException>(async () => await Store.TryIncrementWithinAsync(Prefix + "reserve-text", 1, 10, ttl, TestContext.Current.CancellationToken));
+        await Store.TryTakeAsync(Prefix + "reserve-bucket", 5, 0.001, 1, TestContext.Current.CancellationToken);
+        await Assert.ThrowsAsync<InvalidOperationException>(async () => await Store.TryIncrementWithinAsync(Prefix + "reserve-bucket", 1, 10, ttl, TestContext.Current.CancellationToken));
+
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(async () => await Store.TryIncrementWithinAsync(Prefix + "reserve-invalid", -1, 10, ttl, TestContext.Current.CancellationToken));
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(async () => await Store.TryIncrementWithinAsync(Prefix + "reserve-invalid", 1, 10, TimeSpan.Zero, TestContext.Current.CancellationToken));
+        Assert.Null(await Store.GetAsync(Prefix + "reserve-invalid", TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
     public async Task A_new_bucket_is_full_allows_its_capacity_and_then_denies()
     {
         var key = Prefix + "bucket-new";
@@ -379,6 +500,21 @@ public abstract class CounterStoreContract : IAsyncLifetime
         await Assert.ThrowsAsync<ArgumentOutOfRangeException>(async () => await Store.TryTakeAsync(key, 5, 1, 0, TestContext.Current.CancellationToken));
         await Assert.ThrowsAsync<ArgumentOutOfRangeException>(async () => await Store.TryTakeAsync(key, 5, 1, 6, TestContext.Current.CancellationToken));
         Assert.Equal(4, (await Store.TryTakeAsync(key, 5, 1, 1, TestContext.Current.CancellationToken)).Remaining);
+    }
+
+    private static void InterlockedMax(ref long target, long value)
+    {
+        var current = Interlocked.Read(ref target);
+        while (value > current)
+        {
+            var seen = Interlocked.CompareExchange(ref target, value, current);
+            if (seen == current)
+            {
+                return;
+            }
+
+            current = seen;
+        }
     }
 
     /// <summary>Polls until <paramref name="condition"/> holds and returns when it first did (on <see cref="Elapsed"/>).</summary>

@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# Model gateway overhead: p50/p99 latency and throughput of a chat completion sent to an OpenAI-compatible
+# upstream directly and through the model gateway, at concurrency 1, 16 and 64, all in one run so the ratios
+# compare like with like.
+#
+#   benchmarks/model-gateway-overhead.sh
+#   LATENCY_MS=50 DURATION=20s WARMUP=10s CONCURRENCY="1 16 64" benchmarks/model-gateway-overhead.sh
+#
+# The upstream is benchmarks/ScriptedUpstream (a real HTTP server speaking OpenAI's format) answering every
+# call after LATENCY_MS, like a fast model. Through the gateway each call is: JWT validation (RS256, JWKS),
+# JSON parsing and validation, route lookup (tenant routes cached), o200k token estimate, request- and
+# token-rate limits and a budget reservation in the counters port (in-memory), the upstream call through
+# Microsoft.Extensions.AI's OpenAI client, the response written in OpenAI's format, then settlement and a
+# usage record (SQLite) after the response. Budgets and limits are sized so nothing is refused: the cost of
+# checking them is measured, not of refusing.
+# Needs the .NET SDK, wrk (apt-get install -y wrk; installed here when run as root) and curl.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+threads=${THREADS:-2}
+duration=${DURATION:-20s}
+warmup=${WARMUP:-10s}
+latency_ms=${LATENCY_MS:-20}
+concurrency=${CONCURRENCY:-1 16 64}
+issuer_port=${ISSUER_PORT:-18091}
+upstream_port=${UPSTREAM_PORT:-18092}
+gateway_port=${MODEL_GATEWAY_PORT:-18093}
+issuer=http://bench.test
+tenant=bench-tenant
+
+# shellcheck source=benchmarks/lib.sh
+source "$root/benchmarks/lib.sh"
+
+echo "Building Release..."
+for project in services/AgentPlatform.ModelGateway services/AgentPlatform.MigrationService benchmarks/ScriptedUpstream; do
+  dotnet build -c Release "$root/$project" -o "$work/$(basename "$project")" >>"$work/build.log" 2>&1 \
+    || { tail -20 "$work/build.log"; exit 1; }
+done
+dotnet build -c Release "$root/benchmarks/gateway-overhead-backend.cs" -o "$work/issuer" >>"$work/build.log" 2>&1 \
+  || { tail -20 "$work/build.log"; exit 1; }
+
+# The token issuer (JWKS + /bench/token) of the gateway benchmark serves here too.
+ASPNETCORE_URLS="http://127.0.0.1:$issuer_port" BENCH_ISSUER="$issuer" dotnet "$work/issuer/gateway-overhead-backend.dll" >"$work/issuer.log" 2>&1 &
+pids+=($!)
+dotnet "$work/ScriptedUpstream/ScriptedUpstream.dll" --port "$upstream_port" --latency-ms "$latency_ms" >"$work/upstream.log" 2>&1 &
+pids+=($!)
+wait_for "http://127.0.0.1:$issuer_port/api/version"
+
+mkdir -p "$work/data"
+Platform__DataDirectory="$work/data" Logging__LogLevel__Default=Warning dotnet "$work/AgentPlatform.MigrationService/AgentPlatform.MigrationService.dll" \
+  --contentRoot "$work/AgentPlatform.MigrationService" >"$work/migrate.log" 2>&1 || { tail -20 "$work/migrate.log"; exit 1; }
+
+route=ModelGateway__Routes__bench
+env ASPNETCORE_URLS="http://127.0.0.1:$gateway_port" \
+  ASPNETCORE_ENVIRONMENT=Production \
+  Logging__LogLevel__Default=Warning \
+  Platform__DataDirectory="$work/data" \
+  Authentication__Issuer="$issuer" \
+  Authentication__JwksUri="http://127.0.0.1:$issuer_port/.well-known/jwks.json" \
+  Secrets__KeyEncryptionKey="$(head -c 32 /dev/urandom | base64)" \
+  ModelGateway__RateLimits__Tenant__RequestsPerMinute=100000000 ModelGateway__RateLimits__Tenant__TokensPerMinute=100000000000 \
+  ModelGateway__RateLimits__Caller__RequestsPerMinute=100000000 ModelGateway__RateLimits__Caller__TokensPerMinute=100000000000 \
+  ${route}__Strategy=priority \
+  ${route}__Deployments__0__Name=upstream \
+  ${route}__Deployments__0__Provider=openai \
+  ${route}__Deployments__0__Endpoint="http://127.0.0.1:$upstream_port/v1/" \
+  ${route}__Deployments__0__Model=bench-model \
+  ${route}__Deployments__0__ApiKey=sk-bench \
+  ${route}__Deployments__0__InputPriceMicros=150000 \
+  ${route}__Deployments__0__OutputPriceMicros=600000 \
+  dotnet "$work/AgentPlatform.ModelGateway/AgentPlatform.ModelGateway.dll" --contentRoot "$work/AgentPlatform.ModelGateway" >"$work/gateway.log" 2>&1 &
+pids+=($!)
+wait_for "http://127.0.0.1:$gateway_port/alive"
+
+token=$(curl -fs "http://127.0.0.1:$issuer_port/bench/token?tenant=$tenant&subject=bench-user")
+upstream="http://127.0.0.1:$upstream_port/v1/chat/completions"
+gateway="http://127.0.0.1:$gateway_port/v1/chat/completions"
+
+cat >"$work/direct.lua" <<'LUA'
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer sk-bench"
+wrk.body = '{"model":"bench-model","max_tokens":64,"messages":[{"role":"system","content":"You are a concise assistant."},{"role":"user","content":"Summarise the quarterly revenue report for the board in three sentences."}]}'
+LUA
+sed -e "s/sk-bench/$token/" -e 's/"model":"bench-model"/"model":"bench"/' "$work/direct.lua" >"$work/gateway.lua"
+
+# Sanity: the gateway authenticates, and answers from the upstream.
+[ "$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/json' -d '{}' "$gateway")" = 401 ] \
+  || { echo "The model gateway let an anonymous request through" >&2; exit 1; }
+served=$(curl -fs -D - -o /dev/null -X POST -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+  -d '{"model":"bench","messages":[{"role":"user","content":"hi"}]}' "$gateway" | tr -d '\r' | awk -F': ' 'tolower($1) == "x-agentplatform-deployment" { print $2 }')
+[ "$served" = upstream ] || { echo "The model gateway did not serve from the upstream:" >&2; tail -20 "$work/gateway.log" >&2; exit 1; }
+
+
+run() { # name seconds connections url script -- extra wrk arguments
+  local name=$1 seconds=$2 connections=$3 url=$4 script=$5
+  shift 5
+  local t=$threads
+  [ "$connections" -lt "$t" ] && t=$connections
+  wrk -t"$t" -c"$connections" -d"$seconds" -s "$script" "$@" "$url"
+}
+
+echo "Warming up both paths for $warmup..."
+run warmup "$warmup" 16 "$upstream" "$work/direct.lua" >/dev/null
+run warmup "$warmup" 16 "$gateway" "$work/gateway.lua" >/dev/null
+
+echo "upstream latency ${latency_ms} ms, wrk -d$duration --latency, $(nproc) cores, load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+printf '\n%-12s %-8s %9s %9s %10s %10s %10s %11s\n' concurrency path "p50 ms" "p99 ms" "req/s" "+p50 ms" "+p99 ms" throughput
+for c in $concurrency; do
+  for path in direct gateway; do
+    url=$upstream; [ "$path" = gateway ] && url=$gateway
+    run "$path" "$duration" "$c" "$url" "$work/$path.lua" --latency >"$work/$path-$c.txt"
+    if grep -q "Non-2xx" "$work/$path-$c.txt"; then
+      echo "$path at c$c: some responses were not 2xx:" >&2; cat "$work/$path-$c.txt" >&2; tail -20 "$work/gateway.log" >&2; exit 1
+    fi
+  done
+  read -r d50 d99 drps < <(awk '$1 == "50%" { a = $2 } $1 == "99%" { b = $2 } /^Requests\/sec:/ { r = $2 } END { print a, b, r }' "$work/direct-$c.txt")
+  read -r g50 g99 grps < <(awk '$1 == "50%" { a = $2 } $1 == "99%" { b = $2 } /^Requests\/sec:/ { r = $2 } END { print a, b, r }' "$work/gateway-$c.txt")
+  d50=$(to_ms "$d50"); d99=$(to_ms "$d99"); g50=$(to_ms "$g50"); g99=$(to_ms "$g99")
+  awk -v c="$c" -v d50="$d50" -v d99="$d99" -v drps="$drps" -v g50="$g50" -v g99="$g99" -v grps="$grps" 'BEGIN {
+    printf "%-12s %-8s %9.3f %9.3f %10.0f\n", c, "direct", d50, d99, drps
+    printf "%-12s %-8s %9.3f %9.3f %10.0f %10.3f %10.3f %10.1f%%\n", c, "gateway", g50, g99, grps, g50 - d50, g99 - d99, 100 * grps / drps }'
+done
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
+usage=$(sqlite3 "$work/data/agentplatform.db" "select count(*) from model_usage" 2>/dev/null || echo "?")
+echo "usage records written by the gateway: $usage"

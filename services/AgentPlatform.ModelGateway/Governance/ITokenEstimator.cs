@@ -1,0 +1,33 @@
+namespace AgentPlatform.ModelGateway.Governance;
+
+/// <summary>
+/// Counts tokens before a call is sent, so its worst-case cost can be reserved (and a call that cannot fit the
+/// remaining budget refused). Counts with OpenAI's <c>o200k_base</c> encoding: exact for current OpenAI models,
+/// an estimate for others. Thread-safe; one instance per process.
+/// </summary>
+public interface ITokenEstimator
+{
+    /// <summary>Tokens of <paramref name="text"/> (zero for null or empty).</summary>
+    int CountTokens(string? text);
+
+    /// <summary>
+    /// Input tokens of a chat request, counted like OpenAI bills them: every message costs
+    /// <see cref="TokenEstimates.TokensPerMessage"/> plus its role, content and name (a name one more), and the
+    /// reply is primed with <see cref="TokenEstimates.TokensPerReply"/>. Tool definitions or a response schema, when the
+    /// request has them, go in as <paramref name="extraText"/> (their JSON), counted as plain text.
+    /// </summary>
+    int CountChatTokens(IEnumerable<ChatMessageText> messages, string? extraText = null);
+}
+
+/// <summary>The text of one chat message as the estimator sees it: all its text parts joined.</summary>
+public readonly record struct ChatMessageText(string Role, string? Content, string? Name = null);
+
+/// <summary>OpenAI's per-message overheads for chat models (the same for the gpt-4o and gpt-4.1 families).</summary>
+public static class TokenEstimates
+{
+    public const int TokensPerMessage = 3;
+
+    public const int TokensPerName = 1;
+
+    public const int TokensPerReply = 3;
+}

@@ -1,0 +1,91 @@
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using AgentPlatform.Domain.Identity;
+using AgentPlatform.ModelGateway.Governance;
+using AgentPlatform.ModelGateway.Routing;
+using AgentPlatform.ServiceDefaults.Authentication;
+
+namespace AgentPlatform.ModelGateway.OpenAi;
+
+/// <summary>What every <c>/v1</c> endpoint does the same way: read the body, check permissions, answer errors.</summary>
+public static class OpenAiRequests
+{
+    /// <summary>The body, or null after answering 400 for JSON that is not a request of this type.</summary>
+    public static async Task<T?> ReadAsync<T>(HttpContext context, JsonTypeInfo<T> type) where T : class
+    {
+        if (!context.Request.HasJsonContentType())
+        {
+            await OpenAiErrors.WriteAsync(context, StatusCodes.Status415UnsupportedMediaType, OpenAiErrors.InvalidRequest, "unsupported_media_type",
+                "The request body must be JSON (Content-Type: application/json).");
+            return null;
+        }
+
+        try
+        {
+            var body = await JsonSerializer.DeserializeAsync(context.Request.Body, type, context.RequestAborted);
+            if (body is null)
+            {
+                await OpenAiErrors.InvalidRequestAsync(context, "The request body must be a JSON object.");
+            }
+
+            return body;
+        }
+        catch (JsonException exception)
+        {
+            await OpenAiErrors.InvalidRequestAsync(context,
+                $"We could not parse the JSON body of your request: {exception.Message}", param: exception.Path?.TrimStart('$', '.'));
+            return null;
+        }
+    }
+
+    /// <summary>Needs <c>models:use</c>, and <c>models:dry-run</c> for the dry-run hooks; answers 403 otherwise.</summary>
+    public static async Task<bool> AuthorizeAsync(HttpContext context, bool dryRun)
+    {
+        if (!context.User.HasPermission(Permissions.ModelsUse))
+        {
+            await OpenAiErrors.WriteAsync(context, StatusCodes.Status403Forbidden, OpenAiErrors.PermissionError, "permission_denied",
+                $"Calling models needs the permission '{Permissions.ModelsUse}'.");
+            return false;
+        }
+
+        if (dryRun && !context.User.HasPermission(Permissions.ModelsDryRun))
+        {
+            await OpenAiErrors.WriteAsync(context, StatusCodes.Status403Forbidden, OpenAiErrors.PermissionError, "permission_denied",
+                $"The 'agentplatform' dry-run options need the permission '{Permissions.ModelsDryRun}'.", "agentplatform");
+            return false;
+        }
+
+        return true;
+    }
+
+    public static Task WriteRoutingErrorAsync(HttpContext context, RoutingError error) =>
+        OpenAiErrors.WriteAsync(context, error.StatusCode, error.Type, error.Code, error.Message,
+            error.Code == "model_not_found" ? "model" : null, error.RetryAfter);
+
+    public static Task WriteRefusalAsync(HttpContext context, ModelCallRefusal refusal) =>
+        OpenAiErrors.WriteAsync(context, refusal.StatusCode, refusal.Type, refusal.Code, refusal.Message, null, refusal.RetryAfter, refusal.Headers);
+
+    public static void CopyHeaders(HttpContext context, IReadOnlyDictionary<string, string> headers)
+    {
+        foreach (var (name, value) in headers)
+        {
+            context.Response.Headers[name] = value;
+        }
+    }
+}
+
+/// <summary>The gateway's own response headers on model calls.</summary>
+public static class ModelGatewayHeaders
+{
+    public const string ModelRequested = "x-agentplatform-model-requested";
+    public const string ModelServed = "x-agentplatform-model-served";
+    public const string Deployment = "x-agentplatform-deployment";
+    public const string Route = "x-agentplatform-route";
+    public const string Attempts = "x-agentplatform-attempts";
+
+    /// <summary>Present (<c>true</c>) when the built-in offline provider answered.</summary>
+    public const string Offline = "x-agentplatform-offline";
+
+    /// <summary>The model name of answers given by the <c>mock_response</c> dry-run hook.</summary>
+    public const string MockModel = "agentplatform-mock";
+}

@@ -1,0 +1,139 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using AgentPlatform.Infrastructure.Models;
+using AgentPlatform.Infrastructure.Persistence;
+using AgentPlatform.Infrastructure.Secrets;
+using AgentPlatform.Infrastructure.Tenancy;
+using AgentPlatform.ModelGateway.Governance;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace AgentPlatform.ModelGateway.Routing;
+
+/// <summary>
+/// The routes a tenant can call: the platform's routes from configuration, replaced alias by alias by the
+/// tenant's own routes from the database. A tenant's set is cached for
+/// <see cref="ModelGatewayOptions.RouteCacheDuration"/>, so an admin change takes effect within seconds and
+/// without a restart, while the hot path stays free of database queries.
+/// </summary>
+public sealed partial class ModelRouteCatalog(
+    IOptionsMonitor<ModelGatewayOptions> options,
+    IServiceScopeFactory scopes,
+    SecretProtector secrets,
+    TimeProvider timeProvider,
+    ILogger<ModelRouteCatalog> logger)
+{
+    private readonly ConcurrentDictionary<string, CachedRoutes> cache = new(StringComparer.Ordinal);
+
+    public async ValueTask<IReadOnlyDictionary<string, ModelRouteDefinition>> GetRoutesAsync(string tenantId, CancellationToken cancellationToken)
+    {
+        var now = timeProvider.GetUtcNow();
+        if (cache.TryGetValue(tenantId, out var cached) && cached.ExpiresAt > now && cached.Load.Value.IsCompletedSuccessfully)
+        {
+            return cached.Load.Value.Result;
+        }
+
+        // One load per tenant at a time, however many requests arrive when the entry expires.
+        var fresh = new CachedRoutes(new Lazy<Task<IReadOnlyDictionary<string, ModelRouteDefinition>>>(() => LoadAsync(tenantId)), now + options.CurrentValue.RouteCacheDuration);
+        var entry = cache.AddOrUpdate(tenantId, fresh, (_, existing) => existing.ExpiresAt > now && !existing.Load.Value.IsFaulted ? existing : fresh);
+        try
+        {
+            return await entry.Load.Value.WaitAsync(cancellationToken);
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException && cached is { Load.Value.IsCompletedSuccessfully: true })
+        {
+            // The database is unreachable: keep serving the routes last seen rather than failing every call.
+            LogServingStaleRoutes(logger, exception, tenantId);
+            cache.TryUpdate(tenantId, cached with { ExpiresAt = now + options.CurrentValue.RouteCacheDuration }, entry);
+            return cached.Load.Value.Result;
+        }
+    }
+
+    private async Task<IReadOnlyDictionary<string, ModelRouteDefinition>> LoadAsync(string tenantId)
+    {
+        // Shared by concurrent callers: not bound to any one caller's cancellation.
+        var cancellationToken = CancellationToken.None;
+        var routes = new Dictionary<string, ModelRouteDefinition>(StringComparer.Ordinal);
+        foreach (var (alias, route) in options.CurrentValue.Routes)
+        {
+            routes[alias] = new ModelRouteDefinition(
+                alias,
+                route.Strategy,
+                route.Fallbacks,
+                [.. route.Deployments.Select(d => new ModelDeploymentDefinition(
+                    d.Name, d.Provider, EndpointOf(d.Endpoint), d.Model, d.ApiKey, d.Priority, d.Weight, d.Timeout, d.MaxRetries,
+                    d.Cooldown, d.ContextWindow, new ModelPrice(d.InputPriceMicros, d.OutputPriceMicros, d.CachedInputPriceMicros), d.Enabled))],
+                IsTenantRoute: false);
+        }
+
+        await using var scope = scopes.CreateAsyncScope();
+        scope.ServiceProvider.GetRequiredService<TenantContext>().SetTenant(tenantId);
+        var database = scope.ServiceProvider.GetRequiredService<AgentPlatformDbContext>();
+        var tenantRoutes = await database.ModelRoutes.AsNoTracking().Include(r => r.Deployments).ToListAsync(cancellationToken);
+        if (tenantRoutes.Count == 0)
+        {
+            return routes;
+        }
+
+        var credentialIds = tenantRoutes.SelectMany(r => r.Deployments).Select(d => d.CredentialId).OfType<Guid>().Distinct().ToList();
+        var credentials = await database.ProviderCredentials.AsNoTracking()
+            .Where(c => credentialIds.Contains(c.Id))
+            .ToDictionaryAsync(c => c.Id, cancellationToken);
+        foreach (var route in tenantRoutes)
+        {
+            routes[route.Alias] = new ModelRouteDefinition(
+                route.Alias,
+                route.Strategy,
+                route.Fallbacks,
+                [.. route.Deployments.Select(d => Define(route, d, credentials))],
+                IsTenantRoute: true);
+        }
+
+        return routes;
+    }
+
+    private ModelDeploymentDefinition Define(ModelRoute route, ModelDeployment deployment, Dictionary<Guid, ProviderCredential> credentials)
+    {
+        string? apiKey = null;
+        var usable = deployment.Enabled;
+        if (deployment.CredentialId is { } credentialId)
+        {
+            if (!credentials.TryGetValue(credentialId, out var credential))
+            {
+                LogCredentialMissing(logger, route.TenantId, route.Alias, deployment.Name, credentialId);
+                usable = false;
+            }
+            else
+            {
+                try
+                {
+                    apiKey = secrets.UnprotectString(SecretPurposes.ProviderCredential, credential.Id.ToString(), credential.EncryptedSecret);
+                }
+                catch (CryptographicException exception)
+                {
+                    // A key-encryption key mix-up must not take the tenant's other deployments down with it.
+                    LogCredentialUnreadable(logger, exception, route.TenantId, route.Alias, deployment.Name, credentialId);
+                    usable = false;
+                }
+            }
+        }
+
+        return new ModelDeploymentDefinition(
+            deployment.Name, deployment.Provider, EndpointOf(deployment.Endpoint), deployment.Model, apiKey, deployment.Priority,
+            deployment.Weight, deployment.Timeout, deployment.MaxRetries, deployment.Cooldown, deployment.ContextWindow,
+            new ModelPrice(deployment.InputPriceMicros, deployment.OutputPriceMicros, deployment.CachedInputPriceMicros), usable);
+    }
+
+    private static Uri? EndpointOf(string? endpoint) => string.IsNullOrWhiteSpace(endpoint) ? null : new Uri(endpoint, UriKind.Absolute);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Tenant {TenantId}: deployment {Deployment} of route {Route} references credential {CredentialId}, which does not exist; the deployment is skipped.")]
+    private static partial void LogCredentialMissing(ILogger logger, string tenantId, string route, string deployment, Guid credentialId);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Tenant {TenantId}: the credential {CredentialId} of deployment {Deployment} of route {Route} cannot be decrypted with the configured Secrets:KeyEncryptionKey; the deployment is skipped.")]
+    private static partial void LogCredentialUnreadable(ILogger logger, Exception exception, string tenantId, string route, string deployment, Guid credentialId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Tenant {TenantId}: the model routes cannot be loaded; serving the routes last loaded.")]
+    private static partial void LogServingStaleRoutes(ILogger logger, Exception exception, string tenantId);
+
+    private sealed record CachedRoutes(Lazy<Task<IReadOnlyDictionary<string, ModelRouteDefinition>>> Load, DateTimeOffset ExpiresAt);
+}
