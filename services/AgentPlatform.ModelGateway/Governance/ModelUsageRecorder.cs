@@ -10,24 +10,26 @@ namespace AgentPlatform.ModelGateway.Governance;
 
 /// <summary>
 /// Writes one <see cref="ModelUsageRecord"/> per call and the call's metrics. Records go through a bounded
-/// queue to one writer that inserts them in batches (one transaction per tenant and batch): a database round
+/// queue to one writer that inserts them in batches (multi-row inserts, one transaction per batch): a database round
 /// trip per call would cost more than everything else the gateway does for it, and calls would queue behind
 /// each other's inserts. The queue drains on shutdown; a crash loses at most the records of the batch being
-/// gathered (milliseconds of calls) — the money is not lost with them, because budgets are settled in the
-/// counters store before the record is queued. When the queue is full, callers write their record themselves
-/// (back-pressure, never a silent drop). A failed write is logged, never thrown: the call has happened.
+/// gathered (<see cref="BatchWindow"/> of calls) — the money is not lost with them, because budgets are settled in the
+/// counters store before the record is queued. When the queue is full, callers wait for room (back-pressure,
+/// never a silent drop). A failed write is logged, never thrown: the call has happened.
 /// </summary>
 public sealed partial class ModelUsageRecorder : IHostedService, IAsyncDisposable
 {
-    /// <summary>Records queued at most; beyond that callers write their own.</summary>
+    /// <summary>Records queued at most; beyond that callers wait for room.</summary>
     public const int QueueCapacity = 10_000;
 
     /// <summary>Records inserted in one batch at most.</summary>
     public const int MaxBatchSize = 500;
 
+    /// <summary>How long the writer gathers records after the first one arrives: one transaction per window, not per call.</summary>
+    public static readonly TimeSpan BatchWindow = TimeSpan.FromMilliseconds(50);
+
     private const int MaxAttemptsJsonLength = 8000;
     private const int MaxErrorLength = 500;
-    private static readonly TimeSpan WriteTimeout = TimeSpan.FromSeconds(30);
 
     private static readonly JsonSerializerOptions AttemptJson = new(JsonSerializerDefaults.Web)
     {
@@ -49,7 +51,7 @@ public sealed partial class ModelUsageRecorder : IHostedService, IAsyncDisposabl
         this.scopeFactory = scopeFactory;
         this.metrics = metrics;
         this.logger = logger;
-        writer = new Lazy<Task>(() => Task.Run(WriteQueuedAsync));
+        writer = new Lazy<Task>(StartWriter);
     }
 
     public async ValueTask RecordAsync(ModelUsageRecord record)
@@ -66,10 +68,21 @@ public sealed partial class ModelUsageRecorder : IHostedService, IAsyncDisposabl
 
         Interlocked.Increment(ref queued);
         _ = writer.Value;
-        if (!queue.Writer.TryWrite(record))
+        if (queue.Writer.TryWrite(record))
         {
-            // Full (or shutting down): this caller waits for its own insert rather than lose the record.
-            await WriteAsync([record]);
+            return;
+        }
+
+        try
+        {
+            // Full: this caller waits for room (back-pressure) rather than lose the record or compete with the
+            // writer for the database's write lock.
+            await queue.Writer.WriteAsync(record);
+        }
+        catch (ChannelClosedException)
+        {
+            // Shutting down, the writer has drained: the record is written by its caller.
+            Write([record]);
         }
     }
 
@@ -97,41 +110,70 @@ public sealed partial class ModelUsageRecorder : IHostedService, IAsyncDisposabl
 
     public async ValueTask DisposeAsync() => await StopAsync(CancellationToken.None);
 
-    private async Task WriteQueuedAsync()
+    // The writer has a thread of its own: database drivers (SQLite's in particular) block even in their async
+    // methods, and a thread-pool thread blocked for a batch would be taken from the requests (a 2-core machine
+    // starts with 2 of them).
+    private Task StartWriter()
+    {
+        var stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                WriteQueued();
+                stopped.SetResult();
+            }
+            catch (Exception exception)
+            {
+                stopped.SetException(exception);
+            }
+        })
+        {
+            IsBackground = true,
+            Name = "Model usage writer",
+        };
+        thread.Start();
+        return stopped.Task;
+    }
+
+    private void WriteQueued()
     {
         var batch = new List<ModelUsageRecord>(MaxBatchSize);
-        while (await queue.Reader.WaitToReadAsync())
+        while (queue.Reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
         {
-            // Whatever queued up while the last batch was written goes in the next one: no timer, no added wait.
+            // A transaction per call would cost more than the call's whole trip through the gateway. Nobody
+            // waits for the write, so gathering for a moment costs the callers nothing.
+            if (queue.Reader.Count < MaxBatchSize)
+            {
+                Thread.Sleep(BatchWindow);
+            }
+
             while (batch.Count < MaxBatchSize && queue.Reader.TryRead(out var record))
             {
                 batch.Add(record);
             }
 
-            await WriteAsync(batch);
+            Write(batch);
             batch.Clear();
         }
     }
 
-    private async Task WriteAsync(List<ModelUsageRecord> records)
+    private void Write(List<ModelUsageRecord> records)
     {
-        foreach (var tenant in records.GroupBy(r => r.TenantId, StringComparer.Ordinal))
+        try
         {
-            try
+            // Rows of every tenant in one transaction: each row carries the tenant of the call it records, taken
+            // from the caller's validated token, so the insert needs no tenant scope of its own.
+            using var scope = scopeFactory.CreateScope();
+            scope.ServiceProvider.GetRequiredService<TenantContext>().EnterSystemScope();
+            var db = scope.ServiceProvider.GetRequiredService<AgentPlatformDbContext>();
+            BulkInsert.Insert(db, records);
+        }
+        catch (Exception exception)
+        {
+            foreach (var record in records)
             {
-                using var timeout = new CancellationTokenSource(WriteTimeout);
-                await using var scope = scopeFactory.CreateAsyncScope();
-                scope.ServiceProvider.GetRequiredService<TenantContext>().SetTenant(tenant.Key);
-                var db = scope.ServiceProvider.GetRequiredService<AgentPlatformDbContext>();
-                db.ModelUsage.AddRange(tenant);
-                await db.SaveChangesAsync(timeout.Token);
-            }
-            catch (Exception exception)
-            {
-                foreach (var record in tenant)
-                {
-                    LogRecordFailed(logger, exception, record.TenantId, record.TraceId, record.Outcome);
-                }
+                LogRecordFailed(logger, exception, record.TenantId, record.TraceId, record.Outcome);
             }
         }
 
