@@ -42,6 +42,7 @@ public sealed record UpstreamFailure(string Outcome, int? StatusCode, string Mes
     public static UpstreamFailure From(Exception exception) => exception switch
     {
         UpstreamFailureException failure => failure.Failure,
+        ClientResultException { Status: 0 } unreachable => new UpstreamFailure(ModelOutcomes.Error, null, $"The deployment cannot be reached: {unreachable.Message}"),
         ClientResultException result => FromStatus(result.Status, ErrorBody(result), RetryAfterOf(result), result.Message),
         HttpRequestException { StatusCode: { } status } http => FromStatus((int)status, null, null, http.Message),
         HttpRequestException http => new UpstreamFailure(ModelOutcomes.Error, null, $"The deployment cannot be reached: {http.Message}"),
