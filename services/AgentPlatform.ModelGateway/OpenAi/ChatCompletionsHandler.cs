@@ -65,17 +65,14 @@ public sealed class ChatCompletionsHandler(
         var streamed = body.Stream == true;
         var estimatedInput = tokenEstimator.CountChatTokens(mapped.TextForEstimate, mapped.ExtraTextForEstimate);
         var maxOutput = mapped.Options.MaxOutputTokens ?? options.CurrentValue.DefaultMaxOutputTokens;
-        var admission = await governance.AdmitAsync(
-            new ModelCallRequest(caller, Operation, body.Model!, plan.WorstCasePrice, estimatedInput, maxOutput, streamed, dryRun), cancellationToken);
-        if (admission.Refusal is { } refusal)
+        var admitted = await OpenAiRequests.AdmitAsync(
+            context, governance, new ModelCallRequest(caller, Operation, body.Model!, plan.WorstCasePrice, estimatedInput, maxOutput, streamed, dryRun));
+        if (admitted is null)
         {
-            await OpenAiRequests.WriteRefusalAsync(context, refusal);
             return;
         }
 
-        await using var lease = admission.Lease!;
-        OpenAiRequests.CopyHeaders(context, lease.ResponseHeaders);
-        context.Response.Headers[ModelGatewayHeaders.ModelRequested] = body.Model;
+        await using var lease = admitted;
 
         var call = new ChatCall(context, body, mapped, plan, lease, estimatedInput, Stopwatch.GetTimestamp(), activity);
         if (hooks?.MockResponse is { } mock)
@@ -116,7 +113,7 @@ public sealed class ChatCompletionsHandler(
         var deployment = routed.ServedBy!.Deployment;
         var usage = UsageOf(response.Usage, call.EstimatedInput, () => tokenEstimator.CountTokens(response.Text));
         var identity = Identity(response.ResponseId, response.ModelId ?? deployment.Model, deployment, response.CreatedAt);
-        WriteServedHeaders(context, routed.ServedBy, identity.Model, routed.Attempts.Count);
+        OpenAiRequests.WriteServedHeaders(context, routed.ServedBy, identity.Model, routed.Attempts.Count);
         context.Response.ContentType = "application/json";
         using (var writer = new Utf8JsonWriter(context.Response.BodyWriter, OpenAiErrors.WriterOptions))
         {
@@ -179,7 +176,7 @@ public sealed class ChatCompletionsHandler(
         await using var updates = start.Updates;
         var deployment = routed.ServedBy!.Deployment;
         var identity = Identity(start.First?.ResponseId, start.First?.ModelId ?? deployment.Model, deployment, start.First?.CreatedAt);
-        WriteServedHeaders(context, routed.ServedBy, identity.Model, routed.Attempts.Count);
+        OpenAiRequests.WriteServedHeaders(context, routed.ServedBy, identity.Model, routed.Attempts.Count);
         context.Response.ContentType = "text/event-stream";
         context.Response.Headers.CacheControl = "no-cache";
         context.Response.Headers["X-Accel-Buffering"] = "no";
@@ -340,21 +337,6 @@ public sealed class ChatCompletionsHandler(
         (created ?? timeProvider.GetUtcNow()).ToUnixTimeSeconds(),
         model,
         deployment.IsOffline ? ChatCompletionWriter.OfflineFingerprint : null);
-
-    private static void WriteServedHeaders(HttpContext context, RouteCandidate servedBy, string model, int attempts)
-    {
-        var headers = context.Response.Headers;
-        headers[ModelGatewayHeaders.ModelServed] = model;
-        headers[ModelGatewayHeaders.Deployment] = servedBy.Deployment.Name;
-        headers[ModelGatewayHeaders.Route] = servedBy.RouteAlias;
-        headers[ModelGatewayHeaders.Attempts] = attempts.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        if (servedBy.Deployment.IsOffline)
-        {
-            headers[ModelGatewayHeaders.Offline] = "true";
-        }
-
-        Activity.Current?.SetTag("gen_ai.response.model", model).SetTag("agentplatform.deployment", servedBy.Deployment.Name).SetTag("agentplatform.attempts", attempts);
-    }
 
     private static TokenUsage UsageOf(UsageDetails? reported, int estimatedInput, Func<long> estimateOutput) => new(
         reported?.InputTokenCount ?? estimatedInput,

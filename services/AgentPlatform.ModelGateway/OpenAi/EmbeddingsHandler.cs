@@ -56,17 +56,14 @@ public sealed class EmbeddingsHandler(ModelRouter router, ModelClientFactory cli
         var started = Stopwatch.GetTimestamp();
         var inputTokens = inputs.Select(tokenEstimator.CountTokens).ToList();
         var estimatedInput = inputTokens.Sum();
-        var admission = await governance.AdmitAsync(
-            new ModelCallRequest(caller, Operation, body.Model!, plan.WorstCasePrice, estimatedInput, 0, Streamed: false, DryRun: forceFallback), cancellationToken);
-        if (admission.Refusal is { } refusal)
+        var admitted = await OpenAiRequests.AdmitAsync(
+            context, governance, new ModelCallRequest(caller, Operation, body.Model!, plan.WorstCasePrice, estimatedInput, 0, Streamed: false, DryRun: forceFallback));
+        if (admitted is null)
         {
-            await OpenAiRequests.WriteRefusalAsync(context, refusal);
             return;
         }
 
-        await using var lease = admission.Lease!;
-        OpenAiRequests.CopyHeaders(context, lease.ResponseHeaders);
-        context.Response.Headers[ModelGatewayHeaders.ModelRequested] = body.Model;
+        await using var lease = admitted;
         var generationOptions = body.Dimensions is { } dimensions ? new EmbeddingGenerationOptions { Dimensions = dimensions } : null;
         // Each input is embedded on its own: the longest one must fit a deployment's context window.
         using var routed = await router.ExecuteAsync(
@@ -88,15 +85,7 @@ public sealed class EmbeddingsHandler(ModelRouter router, ModelClientFactory cli
         var deployment = routed.ServedBy!.Deployment;
         var model = embeddings.FirstOrDefault()?.ModelId ?? deployment.Model;
         var usedTokens = embeddings.Usage?.InputTokenCount ?? estimatedInput;
-        var headers = context.Response.Headers;
-        headers[ModelGatewayHeaders.ModelServed] = model;
-        headers[ModelGatewayHeaders.Deployment] = deployment.Name;
-        headers[ModelGatewayHeaders.Route] = routed.ServedBy.RouteAlias;
-        headers[ModelGatewayHeaders.Attempts] = routed.Attempts.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        if (deployment.IsOffline)
-        {
-            headers[ModelGatewayHeaders.Offline] = "true";
-        }
+        OpenAiRequests.WriteServedHeaders(context, routed.ServedBy, model, routed.Attempts.Count);
 
         await lease.CompleteAsync(
             new ModelCallResult(ModelOutcomes.Ok, 200, model, deployment.Name, deployment.Price, usedTokens, 0, 0, routed.Attempts, Stopwatch.GetElapsedTime(started), deployment.IsOffline),

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using AgentPlatform.Domain.Identity;
@@ -56,6 +57,40 @@ public static class OpenAiRequests
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// Asks governance to admit the call: the lease, with its rate-limit headers and the model asked for already on
+    /// the response, or null after answering the refusal.
+    /// </summary>
+    public static async Task<IModelCallLease?> AdmitAsync(HttpContext context, IModelGovernance governance, ModelCallRequest request)
+    {
+        var admission = await governance.AdmitAsync(request, context.RequestAborted);
+        if (admission.Refusal is { } refusal)
+        {
+            await WriteRefusalAsync(context, refusal);
+            return null;
+        }
+
+        CopyHeaders(context, admission.Lease!.ResponseHeaders);
+        context.Response.Headers[ModelGatewayHeaders.ModelRequested] = request.ModelRequested;
+        return admission.Lease;
+    }
+
+    /// <summary>Which route, deployment and model served the call, in how many attempts; and whether it was offline.</summary>
+    public static void WriteServedHeaders(HttpContext context, RouteCandidate servedBy, string model, int attempts)
+    {
+        var headers = context.Response.Headers;
+        headers[ModelGatewayHeaders.ModelServed] = model;
+        headers[ModelGatewayHeaders.Deployment] = servedBy.Deployment.Name;
+        headers[ModelGatewayHeaders.Route] = servedBy.RouteAlias;
+        headers[ModelGatewayHeaders.Attempts] = attempts.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (servedBy.Deployment.IsOffline)
+        {
+            headers[ModelGatewayHeaders.Offline] = "true";
+        }
+
+        Activity.Current?.SetTag("gen_ai.response.model", model).SetTag("agentplatform.deployment", servedBy.Deployment.Name).SetTag("agentplatform.attempts", attempts);
     }
 
     public static Task WriteRoutingErrorAsync(HttpContext context, RoutingError error) =>

@@ -124,7 +124,9 @@ public sealed class RunningPlatform : IAsyncDisposable
     private (Uri Address, IServiceProvider Services) Start<TEntryPoint>(ServiceFactory<TEntryPoint> factory, int port) where TEntryPoint : class
     {
         factories.Add(factory);
-        factory.UseKestrel(port);
+        // Kestrel's own listen option, not UseKestrel(port): that one rewrites the server's addresses after the
+        // app has started binding them, a race that fails a start now and then (dotnet/aspnetcore#67714).
+        factory.UseKestrel(options => options.Listen(IPAddress.Loopback, port));
         factory.StartServer();
         var address = factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return (new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal).Replace("localhost", "127.0.0.1", StringComparison.Ordinal)), factory.Services);

@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Http.Headers;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -57,7 +58,8 @@ public sealed class TestGateway : IAsyncDisposable
         }
 
         var factory = new Factory(configuration, fakeClock ? new FakeTimeProvider(DateTimeOffset.UtcNow) : null, configureServices);
-        factory.UseKestrel(0);
+        // Not UseKestrel(0): it rewrites the server's addresses while the app binds them (dotnet/aspnetcore#67714).
+        factory.UseKestrel(options => options.Listen(IPAddress.Loopback, 0));
         factory.StartServer();
         var address = factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new TestGateway(factory, new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal).Replace("localhost", "127.0.0.1", StringComparison.Ordinal)));
