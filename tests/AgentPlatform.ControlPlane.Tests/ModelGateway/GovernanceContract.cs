@@ -51,6 +51,35 @@ public sealed class GovernanceContract(GovernanceFixture fixture) : IClassFixtur
     }
 
     [Fact]
+    public async Task The_budget_of_the_user_who_created_an_api_key_also_binds_the_key()
+    {
+        var platform = await fixture.GetAsync();
+        using var admin = platform.CreateClient(await platform.SignInAsAdminAsync());
+        var userName = $"owner-{Guid.NewGuid():N}"[..20];
+        const string password = "Owner-Password-Long-1";
+        string ownerId;
+        using (var created = await admin.PostAsJsonAsync("/api/users", new { userName, displayName = "Key owner", password, roles = new[] { Roles.TenantAdmin } }, Ct))
+        {
+            Assert.True(created.StatusCode == HttpStatusCode.Created, await created.Content.ReadAsStringAsync(Ct));
+            ownerId = (await created.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>(Ct)).GetProperty("id").GetString()!;
+        }
+
+        using var owner = platform.CreateClient(await platform.SignInAsync(userName, password));
+        var key = await owner.CreateApiKeyAsync(Roles.Developer);
+        using (var budget = await admin.PostAsJsonAsync("/api/model-budgets", new { scope = "user", subjectId = ownerId, limitMicros = 0, period = "monthly" }, Ct))
+        {
+            Assert.True(budget.StatusCode == HttpStatusCode.Created, await budget.Content.ReadAsStringAsync(Ct));
+        }
+
+        using var client = platform.CreateClient(key);
+        var refused = await client.ChatAsync(ModelApi.Chat("priced", "the key has no budget of its own"));
+
+        // The key has no budget; its creator's (a user's) applies through the token's key_owner claim.
+        var error = refused.AssertOpenAiError(HttpStatusCode.TooManyRequests, code: "budget_exceeded", type: "insufficient_quota");
+        Assert.Contains($"user '{ownerId}'", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_budget_that_runs_out_mid_stream_ends_the_stream_cleanly_with_finish_reason_length()
     {
         var platform = await fixture.GetAsync();
