@@ -93,20 +93,10 @@ public static class ChatCompletionWriter
     }
 
     /// <summary>The closing chunk with only a finish reason (when the stream ended without one, or was stopped).</summary>
-    public static void WriteFinishChunk(Utf8JsonWriter writer, CompletionIdentity identity, string finishReason)
+    public static void WriteFinishChunk(Utf8JsonWriter writer, CompletionIdentity identity, ChatFinishReason finishReason)
     {
-        writer.WriteStartObject();
-        WriteHeader(writer, identity, "chat.completion.chunk");
-        writer.WriteStartArray("choices");
-        writer.WriteStartObject();
-        writer.WriteNumber("index", 0);
-        writer.WriteStartObject("delta");
-        writer.WriteEndObject();
-        writer.WriteNull("logprobs");
-        writer.WriteString("finish_reason", finishReason);
-        writer.WriteEndObject();
-        writer.WriteEndArray();
-        writer.WriteEndObject();
+        var noToolCalls = 0;
+        WriteChunk(writer, identity, new ChatResponseUpdate { FinishReason = finishReason }, first: false, ref noToolCalls);
     }
 
     /// <summary>The usage chunk of <c>stream_options.include_usage</c>: no choices.</summary>

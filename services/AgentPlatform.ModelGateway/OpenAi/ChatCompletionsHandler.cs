@@ -217,7 +217,7 @@ public sealed class ChatCompletionsHandler(
                     if (!await call.Lease.TryContinueAsync(outputTokens, deployment.Price, context.RequestAborted))
                     {
                         outcome = ModelOutcomes.StoppedOutOfBudget;
-                        ChatCompletionWriter.WriteFinishChunk(json, identity, "length");
+                        ChatCompletionWriter.WriteFinishChunk(json, identity, ChatFinishReason.Length);
                         await SendAsync(context, buffer, json);
                         finished = true;
                         break;
@@ -231,7 +231,7 @@ public sealed class ChatCompletionsHandler(
 
             if (!finished)
             {
-                ChatCompletionWriter.WriteFinishChunk(json, identity, "stop");
+                ChatCompletionWriter.WriteFinishChunk(json, identity, ChatFinishReason.Stop);
                 await SendAsync(context, buffer, json);
             }
 
