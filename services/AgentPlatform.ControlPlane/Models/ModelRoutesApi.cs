@@ -22,8 +22,6 @@ public static partial class ModelRoutesApi
 
     private const int MaxDeployments = 20;
     private const int MaxFallbacks = 10;
-    private static readonly TimeSpan MaxTimeout = TimeSpan.FromMinutes(10);
-    private static readonly TimeSpan MaxCooldown = TimeSpan.FromHours(1);
 
     public static IEndpointRouteBuilder MapModelRoutesApi(this IEndpointRouteBuilder endpoints)
     {
@@ -314,32 +312,32 @@ public static partial class ModelRoutesApi
             }
 
             ValidateEndpoint(deployment, field, Add);
-            if (deployment.Priority is < 0 or > 1000)
+            if (deployment.Priority is < 0 or > ModelDeploymentLimits.MaxPriority)
             {
                 Add($"{field}.priority", "The priority is between 0 and 1000 (lower is tried first).");
             }
 
-            if (deployment.Weight is < 1 or > 1000)
+            if (deployment.Weight is < 1 or > ModelDeploymentLimits.MaxWeight)
             {
                 Add($"{field}.weight", "The weight is between 1 and 1000.");
             }
 
-            if (deployment.Timeout <= TimeSpan.Zero || deployment.Timeout > MaxTimeout)
+            if (deployment.Timeout <= TimeSpan.Zero || deployment.Timeout > ModelDeploymentLimits.MaxTimeout)
             {
-                Add($"{field}.timeout", $"The timeout is positive and at most {MaxTimeout}.");
+                Add($"{field}.timeout", $"The timeout is positive and at most {ModelDeploymentLimits.MaxTimeout}.");
             }
 
-            if (deployment.Cooldown <= TimeSpan.Zero || deployment.Cooldown > MaxCooldown)
+            if (deployment.Cooldown <= TimeSpan.Zero || deployment.Cooldown > ModelDeploymentLimits.MaxCooldown)
             {
-                Add($"{field}.cooldown", $"The cooldown is positive and at most {MaxCooldown}.");
+                Add($"{field}.cooldown", $"The cooldown is positive and at most {ModelDeploymentLimits.MaxCooldown}.");
             }
 
-            if (deployment.MaxRetries is < 0 or > 5)
+            if (deployment.MaxRetries is < 0 or > ModelDeploymentLimits.MaxRetries)
             {
                 Add($"{field}.maxRetries", "Retries are between 0 and 5.");
             }
 
-            if (deployment.ContextWindow is < 1 or > 100_000_000)
+            if (deployment.ContextWindow is < 1 or > ModelDeploymentLimits.MaxContextWindow)
             {
                 Add($"{field}.contextWindow", "The context window is a positive number of tokens.");
             }

@@ -24,3 +24,16 @@ public static class ModelProviders
 
     public static IReadOnlyList<string> All { get; } = [OpenAi, AzureOpenAi, Ollama, Offline];
 }
+
+/// <summary>The bounds of a deployment's settings, the same for platform routes (configuration) and tenant routes (admin API).</summary>
+public static class ModelDeploymentLimits
+{
+    public const int MaxPriority = 1000;
+    public const int MaxWeight = 1000;
+    public const int MaxRetries = 5;
+    public const int MaxContextWindow = 100_000_000;
+
+    public static readonly TimeSpan MaxTimeout = TimeSpan.FromMinutes(10);
+
+    public static readonly TimeSpan MaxCooldown = TimeSpan.FromHours(1);
+}

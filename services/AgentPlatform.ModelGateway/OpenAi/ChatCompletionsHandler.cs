@@ -74,7 +74,7 @@ public sealed class ChatCompletionsHandler(
 
         await using var lease = admitted;
 
-        var call = new ChatCall(context, body, mapped, plan, lease, estimatedInput, Stopwatch.GetTimestamp(), activity);
+        var call = new ChatCall(context, body, mapped, plan, lease, estimatedInput, Stopwatch.GetTimestamp());
         if (hooks?.MockResponse is { } mock)
         {
             await MockAsync(call, mock);
@@ -369,6 +369,5 @@ public sealed class ChatCompletionsHandler(
         RoutePlan Plan,
         IModelCallLease Lease,
         int EstimatedInput,
-        long Started,
-        Activity? Activity);
+        long Started);
 }

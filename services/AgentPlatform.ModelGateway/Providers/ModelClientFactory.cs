@@ -24,6 +24,7 @@ public sealed class ModelClientFactory : IDisposable
 
     private readonly ConcurrentDictionary<string, IChatClient> chatClients = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, IEmbeddingGenerator<string, Embedding<float>>> embeddingGenerators = new(StringComparer.Ordinal);
+    private readonly SocketsHttpHandler handler;
     private readonly HttpClient http;
     private readonly HttpClientPipelineTransport transport;
     private readonly ITokenEstimator tokenEstimator;
@@ -33,16 +34,14 @@ public sealed class ModelClientFactory : IDisposable
     {
         this.tokenEstimator = tokenEstimator;
         this.offlineEmbeddings = offlineEmbeddings;
-        http = new HttpClient(new SocketsHttpHandler
+        handler = new SocketsHttpHandler
         {
             PooledConnectionLifetime = TimeSpan.FromMinutes(2),
             PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
             EnableMultipleHttp2Connections = true,
             AutomaticDecompression = System.Net.DecompressionMethods.All,
-        })
-        {
-            Timeout = Timeout.InfiniteTimeSpan,
         };
+        http = new HttpClient(handler, disposeHandler: false) { Timeout = Timeout.InfiniteTimeSpan };
         transport = new HttpClientPipelineTransport(http);
     }
 
@@ -65,6 +64,7 @@ public sealed class ModelClientFactory : IDisposable
         }
 
         http.Dispose();
+        handler.Dispose();
     }
 
     private IChatClient CreateChatClient(ModelDeploymentDefinition deployment) => deployment.Provider switch
@@ -104,9 +104,10 @@ public sealed class ModelClientFactory : IDisposable
                 NetworkTimeout = TimeSpan.FromHours(1),
             });
 
-    private static OllamaApiClient Ollama(ModelDeploymentDefinition deployment)
+    private OllamaApiClient Ollama(ModelDeploymentDefinition deployment)
     {
-        var client = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(2) })
+        // OllamaSharp needs a client of its own (base address, key); it still sends through the shared pool.
+        var client = new HttpClient(handler, disposeHandler: false)
         {
             BaseAddress = deployment.Endpoint ?? new Uri("http://localhost:11434"),
             Timeout = Timeout.InfiniteTimeSpan,

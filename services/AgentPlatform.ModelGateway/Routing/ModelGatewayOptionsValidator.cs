@@ -51,11 +51,17 @@ public sealed class ModelGatewayOptionsValidator : IValidateOptions<ModelGateway
                     errors.Add($"{where}: an azure-openai deployment needs an Endpoint and an ApiKey.");
                 }
 
-                if (deployment.Timeout <= TimeSpan.Zero || deployment.Cooldown < TimeSpan.Zero || deployment.MaxRetries is < 0 or > 5
-                    || deployment.Weight < 1 || deployment.ContextWindow < 1
+                if (deployment.Timeout <= TimeSpan.Zero || deployment.Timeout > ModelDeploymentLimits.MaxTimeout
+                    || deployment.Cooldown < TimeSpan.Zero || deployment.Cooldown > ModelDeploymentLimits.MaxCooldown
+                    || deployment.MaxRetries is < 0 or > ModelDeploymentLimits.MaxRetries
+                    || deployment.Priority is < 0 or > ModelDeploymentLimits.MaxPriority
+                    || deployment.Weight is < 1 or > ModelDeploymentLimits.MaxWeight
+                    || deployment.ContextWindow is < 1 or > ModelDeploymentLimits.MaxContextWindow
                     || deployment.InputPriceMicros < 0 || deployment.OutputPriceMicros < 0 || deployment.CachedInputPriceMicros < 0)
                 {
-                    errors.Add($"{where}: Timeout must be positive, Cooldown not negative, MaxRetries 0-5, Weight and ContextWindow at least 1, prices not negative.");
+                    errors.Add($"{where}: Timeout must be positive and at most {ModelDeploymentLimits.MaxTimeout}, Cooldown between 0 and "
+                        + $"{ModelDeploymentLimits.MaxCooldown}, MaxRetries 0-{ModelDeploymentLimits.MaxRetries}, Priority 0-{ModelDeploymentLimits.MaxPriority}, "
+                        + $"Weight 1-{ModelDeploymentLimits.MaxWeight}, ContextWindow at least 1, prices not negative.");
                 }
             }
         }
