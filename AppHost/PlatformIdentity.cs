@@ -2,20 +2,27 @@ namespace AgentPlatform.AppHost;
 
 /// <summary>
 /// What the services need to issue and validate the platform's tokens: the public issuer (the gateway's
-/// address), the key that encrypts secrets at rest (signing keys, provider credentials), and the bootstrap
-/// admin's password.
+/// address), the key that encrypts secrets at rest (signing keys, provider credentials), the bootstrap
+/// admin's password, and the secrets of the platform services' own clients (service tokens).
 /// </summary>
 internal sealed class PlatformIdentity
 {
     /// <summary>AppHost parameter (<c>Parameters:admin-password</c>) with the bootstrap <c>admin</c>'s password.</summary>
     public const string AdminPasswordParameter = "admin-password";
 
+    private readonly IDistributedApplicationBuilder builder;
     private readonly EndpointReference issuer;
     private readonly IResourceBuilder<ParameterResource> keyEncryptionKey;
     private readonly IResourceBuilder<ParameterResource>? adminPassword;
+    private IResourceBuilder<ProjectResource>? authorizationServer;
 
-    private PlatformIdentity(EndpointReference issuer, IResourceBuilder<ParameterResource> keyEncryptionKey, IResourceBuilder<ParameterResource>? adminPassword)
+    private PlatformIdentity(
+        IDistributedApplicationBuilder builder,
+        EndpointReference issuer,
+        IResourceBuilder<ParameterResource> keyEncryptionKey,
+        IResourceBuilder<ParameterResource>? adminPassword)
     {
+        this.builder = builder;
         this.issuer = issuer;
         this.keyEncryptionKey = keyEncryptionKey;
         this.adminPassword = adminPassword;
@@ -34,7 +41,7 @@ internal sealed class PlatformIdentity
             ? builder.AddParameter(AdminPasswordParameter, secret: true)
             : null;
 
-        return new PlatformIdentity(gateway.GetEndpoint("http"), keyEncryptionKey, adminPassword);
+        return new PlatformIdentity(builder, gateway.GetEndpoint("http"), keyEncryptionKey, adminPassword);
     }
 
     /// <summary>Validates the platform's tokens: knows the issuer.</summary>
@@ -48,6 +55,7 @@ internal sealed class PlatformIdentity
     /// <summary>Issues the platform's tokens: the control plane.</summary>
     public IResourceBuilder<ProjectResource> Issue(IResourceBuilder<ProjectResource> project)
     {
+        authorizationServer = project;
         DecryptSecrets(Validate(project));
         if (adminPassword is not null)
         {
@@ -55,5 +63,27 @@ internal sealed class PlatformIdentity
         }
 
         return project;
+    }
+
+    /// <summary>
+    /// Gets service tokens for tenants (docs/decisions/0007-service-tokens.md): a platform service client named
+    /// like the project, whose generated secret both the project and the control plane (<see cref="Issue"/>,
+    /// called first) are given.
+    /// </summary>
+    public IResourceBuilder<ProjectResource> RequestServiceTokens(IResourceBuilder<ProjectResource> project)
+    {
+        if (authorizationServer is null)
+        {
+            throw new InvalidOperationException($"Call {nameof(Issue)} for the control plane before {nameof(RequestServiceTokens)}.");
+        }
+
+        // Generated once and kept in the AppHost's user secrets, like the key-encryption key.
+        var clientId = project.Resource.Name;
+        var secret = builder.AddResource(ParameterResourceBuilderExtensions.CreateGeneratedParameter(
+            builder, $"{clientId}-service-client-secret", secret: true, new GenerateParameterDefault { MinLength = 48, Special = false }));
+        authorizationServer.WithEnvironment($"Identity__ServiceClients__{clientId}__Secret", secret);
+        return project
+            .WithEnvironment("ServiceTokens__ClientId", clientId)
+            .WithEnvironment("ServiceTokens__Secret", secret);
     }
 }

@@ -25,9 +25,18 @@ var modelGateway = infrastructure.Wire(builder.AddProject<Projects.AgentPlatform
     .WaitForCompletion(migrations);
 identity.DecryptSecrets(identity.Validate(modelGateway));
 
+// The worker calls the model gateway for tenants' tasks with service tokens from the control plane.
 var worker = infrastructure.Wire(builder.AddProject<Projects.AgentPlatform_Worker>(ResourceNames.Worker))
     .WithHttpHealthCheck(Extensions.HealthEndpointPath)
+    .WithReference(controlPlane)
+    .WithReference(modelGateway)
     .WaitForCompletion(migrations);
+identity.RequestServiceTokens(worker);
+if (infrastructure.Topology == PlatformTopology.Distributed)
+{
+    // Tasks run as Temporal workflows where Temporal runs; the embedded runner (journal + leases) otherwise.
+    worker.WithEnvironment("TaskRunner__Runner", "temporal");
+}
 
 var console = builder.AddProject<Projects.AgentPlatform_Console>(ResourceNames.Console)
     .WithHttpHealthCheck(Extensions.HealthEndpointPath)

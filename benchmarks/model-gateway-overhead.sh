@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Model gateway overhead: p50/p99 latency and throughput of a chat completion sent to an OpenAI-compatible
-# upstream directly and through the model gateway, at concurrency 1, 16 and 64, all in one run so the ratios
-# compare like with like.
+# upstream directly, through a bare forwarding proxy (the floor for any process in the middle) and through the
+# model gateway, at concurrency 1, 16 and 64, all in one run so the ratios compare like with like; with the CPU
+# time each process in the middle spends per call.
 #
 #   benchmarks/model-gateway-overhead.sh
 #   LATENCY_MS=50 DURATION=20s WARMUP=10s CONCURRENCY="1 16 64" benchmarks/model-gateway-overhead.sh
@@ -24,6 +25,7 @@ concurrency=${CONCURRENCY:-1 16 64}
 issuer_port=${ISSUER_PORT:-18091}
 upstream_port=${UPSTREAM_PORT:-18092}
 gateway_port=${MODEL_GATEWAY_PORT:-18093}
+proxy_port=${PROXY_PORT:-18094}
 issuer=http://bench.test
 tenant=bench-tenant
 
@@ -37,12 +39,17 @@ for project in services/AgentPlatform.ModelGateway services/AgentPlatform.Migrat
 done
 dotnet build -c Release "$root/benchmarks/gateway-overhead-backend.cs" -o "$work/issuer" >>"$work/build.log" 2>&1 \
   || { tail -20 "$work/build.log"; exit 1; }
+dotnet build -c Release "$root/benchmarks/bare-proxy.cs" -o "$work/proxy" >>"$work/build.log" 2>&1 \
+  || { tail -20 "$work/build.log"; exit 1; }
 
 # The token issuer (JWKS + /bench/token) of the gateway benchmark serves here too.
 ASPNETCORE_URLS="http://127.0.0.1:$issuer_port" BENCH_ISSUER="$issuer" dotnet "$work/issuer/gateway-overhead-backend.dll" >"$work/issuer.log" 2>&1 &
 pids+=($!)
 dotnet "$work/ScriptedUpstream/ScriptedUpstream.dll" --port "$upstream_port" --latency-ms "$latency_ms" >"$work/upstream.log" 2>&1 &
-pids+=($!)
+pids+=($!); upstream_pid=$!
+# The floor: a bare HttpClient forwarder (no auth, parsing, governance or records) between wrk and the upstream.
+ASPNETCORE_URLS="http://127.0.0.1:$proxy_port" BARE_PROXY_UPSTREAM="http://127.0.0.1:$upstream_port" dotnet "$work/proxy/bare-proxy.dll" >"$work/proxy.log" 2>&1 &
+pids+=($!); proxy_pid=$!
 wait_for "http://127.0.0.1:$issuer_port/api/version"
 
 mkdir -p "$work/data"
@@ -68,12 +75,13 @@ env ASPNETCORE_URLS="http://127.0.0.1:$gateway_port" \
   ${route}__Deployments__0__InputPriceMicros=150000 \
   ${route}__Deployments__0__OutputPriceMicros=600000 \
   dotnet "$work/AgentPlatform.ModelGateway/AgentPlatform.ModelGateway.dll" --contentRoot "$work/AgentPlatform.ModelGateway" >"$work/gateway.log" 2>&1 &
-pids+=($!)
+pids+=($!); gateway_pid=$!
 wait_for "http://127.0.0.1:$gateway_port/alive"
 
 token=$(curl -fs "http://127.0.0.1:$issuer_port/bench/token?tenant=$tenant&subject=bench-user")
 upstream="http://127.0.0.1:$upstream_port/v1/chat/completions"
 gateway="http://127.0.0.1:$gateway_port/v1/chat/completions"
+proxy="http://127.0.0.1:$proxy_port/v1/chat/completions"
 
 cat >"$work/direct.lua" <<'LUA'
 wrk.method = "POST"
@@ -99,26 +107,41 @@ run() { # name seconds connections url script -- extra wrk arguments
   wrk -t"$t" -c"$connections" -d"$seconds" -s "$script" "$@" "$url"
 }
 
-echo "Warming up both paths for $warmup..."
+echo "Warming up every path for $warmup..."
 run warmup "$warmup" 16 "$upstream" "$work/direct.lua" >/dev/null
+run warmup "$warmup" 16 "$proxy" "$work/direct.lua" >/dev/null
 run warmup "$warmup" 16 "$gateway" "$work/gateway.lua" >/dev/null
 
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; } # user + system time of a process, in clock ticks
+
 echo "upstream latency ${latency_ms} ms, wrk -d$duration --latency, $(nproc) cores, load before: $(cut -d' ' -f1-3 /proc/loadavg)"
-printf '\n%-12s %-8s %9s %9s %10s %10s %10s %11s\n' concurrency path "p50 ms" "p99 ms" "req/s" "+p50 ms" "+p99 ms" throughput
+# CPU ms/call: the user + system time of the process in the middle (for direct: the upstream itself) per call.
+printf '\n%-12s %-8s %9s %9s %10s %10s %10s %11s %12s\n' concurrency path "p50 ms" "p99 ms" "req/s" "+p50 ms" "+p99 ms" throughput "CPU ms/call"
 for c in $concurrency; do
-  for path in direct gateway; do
-    url=$upstream; [ "$path" = gateway ] && url=$gateway
-    run "$path" "$duration" "$c" "$url" "$work/$path.lua" --latency >"$work/$path-$c.txt"
+  for path in direct proxy gateway; do
+    case $path in
+      direct) url=$upstream; script=direct; pid=$upstream_pid ;;
+      proxy) url=$proxy; script=direct; pid=$proxy_pid ;;
+      gateway) url=$gateway; script=gateway; pid=$gateway_pid ;;
+    esac
+    before=$(cpu_ticks "$pid")
+    run "$path" "$duration" "$c" "$url" "$work/$script.lua" --latency >"$work/$path-$c.txt"
+    echo "$(( $(cpu_ticks "$pid") - before ))" >"$work/$path-$c.cpu"
     if grep -q "Non-2xx" "$work/$path-$c.txt"; then
       echo "$path at c$c: some responses were not 2xx:" >&2; cat "$work/$path-$c.txt" >&2; tail -20 "$work/gateway.log" >&2; exit 1
     fi
   done
   read -r d50 d99 drps < <(awk '$1 == "50%" { a = $2 } $1 == "99%" { b = $2 } /^Requests\/sec:/ { r = $2 } END { print a, b, r }' "$work/direct-$c.txt")
-  read -r g50 g99 grps < <(awk '$1 == "50%" { a = $2 } $1 == "99%" { b = $2 } /^Requests\/sec:/ { r = $2 } END { print a, b, r }' "$work/gateway-$c.txt")
-  d50=$(to_ms "$d50"); d99=$(to_ms "$d99"); g50=$(to_ms "$g50"); g99=$(to_ms "$g99")
-  awk -v c="$c" -v d50="$d50" -v d99="$d99" -v drps="$drps" -v g50="$g50" -v g99="$g99" -v grps="$grps" 'BEGIN {
-    printf "%-12s %-8s %9.3f %9.3f %10.0f\n", c, "direct", d50, d99, drps
-    printf "%-12s %-8s %9.3f %9.3f %10.0f %10.3f %10.3f %10.1f%%\n", c, "gateway", g50, g99, grps, g50 - d50, g99 - d99, 100 * grps / drps }'
+  d50=$(to_ms "$d50"); d99=$(to_ms "$d99")
+  for path in direct proxy gateway; do
+    read -r p50 p99 prps calls < <(awk '$1 == "50%" { a = $2 } $1 == "99%" { b = $2 } /^Requests\/sec:/ { r = $2 } /requests in/ { n = $1 } END { print a, b, r, n }' "$work/$path-$c.txt")
+    p50=$(to_ms "$p50"); p99=$(to_ms "$p99")
+    awk -v c="$c" -v path="$path" -v d50="$d50" -v d99="$d99" -v drps="$drps" -v p50="$p50" -v p99="$p99" -v prps="$prps" \
+      -v ticks="$(cat "$work/$path-$c.cpu")" -v hz="$(getconf CLK_TCK)" -v calls="$calls" 'BEGIN {
+      cpu = 1000 * ticks / hz / calls
+      if (path == "direct") printf "%-12s %-8s %9.3f %9.3f %10.0f %10s %10s %11s %12.3f\n", c, path, p50, p99, prps, "", "", "", cpu
+      else printf "%-12s %-8s %9.3f %9.3f %10.0f %10.3f %10.3f %10.1f%% %12.3f\n", c, path, p50, p99, prps, p50 - d50, p99 - d99, 100 * prps / drps, cpu }'
+  done
 done
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 usage=$(sqlite3 "$work/data/agentplatform.db" "select count(*) from model_usage" 2>/dev/null || echo "?")

@@ -1,6 +1,8 @@
 using AgentPlatform.ControlPlane.Audit;
 using AgentPlatform.ControlPlane.DeadLetters;
+using AgentPlatform.ControlPlane.Knowledge;
 using AgentPlatform.ControlPlane.Models;
+using AgentPlatform.ControlPlane.Tasks;
 using AgentPlatform.ControlPlane.Tenants;
 using AgentPlatform.ControlPlane.Users;
 using AgentPlatform.Infrastructure.Identity;
@@ -20,6 +22,7 @@ public static class ManagementExtensions
         builder.Services.AddValidation();
         builder.Services.AddExceptionHandler<ConcurrencyConflictHandler>();
         builder.Services.TryAddSingleton<IPasswordHasher<UserAccount>, PasswordHasher<UserAccount>>();
+        builder.AddTasksApi();
         return builder;
     }
 
@@ -29,5 +32,7 @@ public static class ManagementExtensions
         .MapAuditApi()
         .MapDeadLettersApi()
         .MapModelRoutesApi()
-        .MapModelGovernanceApi();
+        .MapModelGovernanceApi()
+        .MapKnowledgeApi()
+        .MapTasksApi();
 }

@@ -31,6 +31,7 @@ public static class IdentityExtensions
 
         services.AddScoped<PasswordGrant>();
         services.AddScoped<ClientCredentialsGrant>();
+        services.AddScoped<ServiceTokenGrant>();
         services.AddScoped<RefreshTokenGrant>();
         services.AddScoped<ApiKeyExchangeGrant>();
 

@@ -29,6 +29,12 @@ public sealed class IdentityTelemetry
 
     public void TokenIssued(string grantType) => tokensIssued.Add(1, new KeyValuePair<string, object?>("grant_type", grantType));
 
+    /// <summary>A platform service's token (a <c>client_credentials</c> grant), tagged with the service client's id (a handful, configured).</summary>
+    public void ServiceTokenIssued(string serviceClientId) => tokensIssued.Add(
+        1,
+        new KeyValuePair<string, object?>("grant_type", GrantTypes.ClientCredentials),
+        new KeyValuePair<string, object?>("service_client", serviceClientId));
+
     public void SignInFailed(string reason) => signInFailures.Add(1, new KeyValuePair<string, object?>("reason", reason));
 
     public void LockedOut() => lockouts.Add(1);

@@ -27,7 +27,7 @@ public static class TokenEndpoints
             .Produces<TokenResponse>()
             .Produces<OAuthError>(StatusCodes.Status400BadRequest)
             .Produces<OAuthError>(StatusCodes.Status401Unauthorized)
-            .WithSummary("Issues access tokens: password, client_credentials, refresh_token and token-exchange (API key) grants.");
+            .WithSummary("Issues access tokens: password, client_credentials (tenants' and platform services' clients), refresh_token and token-exchange (API key) grants.");
         auth.MapPost("/revoke", RevokeAsync)
             .Produces(StatusCodes.Status200OK)
             .Produces<OAuthError>(StatusCodes.Status400BadRequest)

@@ -1,9 +1,10 @@
 using System.ComponentModel.DataAnnotations;
+using System.Text.RegularExpressions;
 
 namespace AgentPlatform.ControlPlane.Identity;
 
 /// <summary>The control plane's authorization server: tokens, sign-in throttling, signing keys, credentials (section <c>Identity</c>).</summary>
-public sealed class TokenServiceOptions : IValidatableObject
+public sealed partial class TokenServiceOptions : IValidatableObject
 {
     public const string SectionName = "Identity";
 
@@ -73,6 +74,13 @@ public sealed class TokenServiceOptions : IValidatableObject
     [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
     public TimeSpan ApiKeyLastUsedResolution { get; set; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>
+    /// The platform's own services (e.g. the worker) that get access tokens for any tenant with
+    /// <c>client_credentials</c> and <c>tenant_id</c>, by client id: <c>Identity:ServiceClients:{clientId}:Secret</c>.
+    /// Configured here, never created through the API (docs/decisions/0007-service-tokens.md).
+    /// </summary>
+    public Dictionary<string, ServiceClientOptions> ServiceClients { get; set; } = new(StringComparer.Ordinal);
+
     /// <summary>The longest access token this server issues: signing keys stay published at least this long after they retire.</summary>
     public TimeSpan MaxAccessTokenLifetime => AccessTokenLifetime > ApiKeyAccessTokenLifetime ? AccessTokenLifetime : ApiKeyAccessTokenLifetime;
 
@@ -92,6 +100,23 @@ public sealed class TokenServiceOptions : IValidatableObject
                 [nameof(SigningKeyPublishLeadTime)]);
         }
 
+        foreach (var (clientId, client) in ServiceClients)
+        {
+            if (!ServiceClientIdPattern().IsMatch(clientId))
+            {
+                yield return new ValidationResult(
+                    $"Identity:ServiceClients:{clientId} is not a valid service client id: use 1-63 lowercase letters, digits and '-', starting with a letter.",
+                    [nameof(ServiceClients)]);
+            }
+
+            if (client?.Secret is not { Length: >= ServiceClientOptions.MinSecretLength })
+            {
+                yield return new ValidationResult(
+                    $"Identity:ServiceClients:{clientId}:Secret must have at least {ServiceClientOptions.MinSecretLength} characters (a generated random value).",
+                    [nameof(ServiceClients)]);
+            }
+        }
+
         if (BootstrapAdminPassword is { Length: > 0 and < Users.Passwords.MinLength })
         {
             yield return new ValidationResult(
@@ -99,4 +124,17 @@ public sealed class TokenServiceOptions : IValidatableObject
                 [nameof(BootstrapAdminPassword)]);
         }
     }
+
+    // Never the shape of a tenant's client id (cli_…), so the two kinds of client cannot be confused.
+    [GeneratedRegex("^[a-z][a-z0-9-]{0,62}\\z", RegexOptions.CultureInvariant)]
+    private static partial Regex ServiceClientIdPattern();
+}
+
+/// <summary>A platform service client (<c>Identity:ServiceClients:{clientId}</c>).</summary>
+public sealed class ServiceClientOptions
+{
+    public const int MinSecretLength = Infrastructure.Identity.ServiceTokenOptions.MinSecretLength;
+
+    /// <summary>The client's secret: a long random value (the AppHost generates one; a Kubernetes Secret in production).</summary>
+    public string Secret { get; set; } = "";
 }

@@ -13,7 +13,10 @@ public static class PlatformClaims
     /// <summary>Set when the token stands for an API key (exchanged at the gateway).</summary>
     public const string ApiKeyId = "api_key_id";
 
-    /// <summary>On an API key's token: the subject that created the key (a user's limits also bind their keys).</summary>
+    /// <summary>
+    /// The user whose limits (model budgets) bind the token: on an API key's token the subject that created the
+    /// key, on a platform service's token the user it acts for (<c>on_behalf_of</c>).
+    /// </summary>
     public const string KeyOwner = "key_owner";
 
     /// <summary>The access token's JOSE <c>typ</c> header (RFC 9068).</summary>

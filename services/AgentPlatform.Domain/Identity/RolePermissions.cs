@@ -21,6 +21,9 @@ public static class RolePermissions
             Permissions.ModelsManage, Permissions.ModelsDryRun, Permissions.UsersRead, Permissions.UsersManage, Permissions.CredentialsManage, Permissions.AuditRead,
         ],
         [Roles.PlatformAdmin] = [.. Permissions.All],
+
+        // Calls models for a tenant's tasks, nothing else; never assignable (Roles.IsKnown is false for it).
+        [Roles.PlatformService] = [Permissions.ModelsUse],
     };
 
     public static IReadOnlySet<string> For(IEnumerable<string> roles) =>
@@ -30,8 +33,8 @@ public static class RolePermissions
 
     /// <summary>
     /// Whether a caller holding <paramref name="callerRoles"/> may give <paramref name="requested"/> to a user,
-    /// client or API key: only known roles, never platform-admin unless the caller is one, and never a role that
-    /// grants a permission the caller lacks (no escalation through delegation).
+    /// client or API key: only known roles (so never platform-service), never platform-admin unless the caller is
+    /// one, and never a role that grants a permission the caller lacks (no escalation through delegation).
     /// </summary>
     public static bool MayAssign(IEnumerable<string> callerRoles, IEnumerable<string> requested)
     {

@@ -1,6 +1,9 @@
 namespace AgentPlatform.Domain.Identity;
 
-/// <summary>The platform's roles. A user, OAuth client or API key holds any number of them.</summary>
+/// <summary>
+/// The platform's roles. A user, OAuth client or API key holds any number of those in <see cref="All"/>;
+/// <see cref="PlatformService"/> is not among them.
+/// </summary>
 public static class Roles
 {
     /// <summary>Operates the platform itself: tenants, signing keys. Not a tenant role.</summary>
@@ -21,7 +24,15 @@ public static class Roles
     /// <summary>Reads what the tenant has, changes nothing.</summary>
     public const string Viewer = "viewer";
 
+    /// <summary>
+    /// A trusted platform service (the worker) acting in one tenant. Only the control plane's service-client grant
+    /// puts it in a token: it is in no list of assignable roles, so nobody can give it to a user, client or key.
+    /// </summary>
+    public const string PlatformService = "platform-service";
+
+    /// <summary>The roles users, OAuth clients and API keys may hold.</summary>
     public static IReadOnlyList<string> All { get; } = [PlatformAdmin, TenantAdmin, Developer, Reviewer, Operator, Viewer];
 
+    /// <summary>Whether <paramref name="role"/> is one a user, OAuth client or API key may hold.</summary>
     public static bool IsKnown(string role) => All.Contains(role, StringComparer.Ordinal);
 }

@@ -3,9 +3,11 @@ using AgentPlatform.Domain.Tenancy;
 using AgentPlatform.Infrastructure.Audit;
 using AgentPlatform.Infrastructure.ClaimCheck;
 using AgentPlatform.Infrastructure.Identity;
+using AgentPlatform.Infrastructure.Knowledge;
 using AgentPlatform.Infrastructure.Leases;
 using AgentPlatform.Infrastructure.Messaging;
 using AgentPlatform.Infrastructure.Models;
+using AgentPlatform.Infrastructure.Tasks;
 using Microsoft.EntityFrameworkCore;
 
 namespace AgentPlatform.Infrastructure.Persistence;
@@ -55,6 +57,16 @@ public abstract class AgentPlatformDbContext(DbContextOptions options, ITenantCo
     public DbSet<ModelBudget> ModelBudgets => Set<ModelBudget>();
 
     public DbSet<ModelUsageRecord> ModelUsage => Set<ModelUsageRecord>();
+
+    public DbSet<AgentTask> Tasks => Set<AgentTask>();
+
+    public DbSet<TaskStep> TaskSteps => Set<TaskStep>();
+
+    public DbSet<TaskEvent> TaskEvents => Set<TaskEvent>();
+
+    public DbSet<KnowledgeDocument> KnowledgeDocuments => Set<KnowledgeDocument>();
+
+    public DbSet<KnowledgeChunk> KnowledgeChunks => Set<KnowledgeChunk>();
 
     public ITenantContext TenantContext => tenantContext;
 

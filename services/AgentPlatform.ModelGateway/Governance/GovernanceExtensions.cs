@@ -1,3 +1,4 @@
+using AgentPlatform.Infrastructure.Tokens;
 using AgentPlatform.Infrastructure.Counters;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 

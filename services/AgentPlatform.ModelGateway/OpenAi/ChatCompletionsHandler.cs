@@ -1,6 +1,9 @@
+using AgentPlatform.Infrastructure.Tokens;
 using System.Buffers;
 using System.Diagnostics;
+using System.Globalization;
 using System.Text.Json;
+using AgentPlatform.Infrastructure.Models;
 using AgentPlatform.ModelGateway.Governance;
 using AgentPlatform.ModelGateway.Providers;
 using AgentPlatform.ModelGateway.Routing;
@@ -114,6 +117,8 @@ public sealed class ChatCompletionsHandler(
         var usage = UsageOf(response.Usage, call.EstimatedInput, () => tokenEstimator.CountTokens(response.Text));
         var identity = Identity(response.ResponseId, response.ModelId ?? deployment.Model, deployment, response.CreatedAt);
         OpenAiRequests.WriteServedHeaders(context, routed.ServedBy, identity.Model, routed.Attempts.Count);
+        context.Response.Headers[ModelCallHeaders.CostMicros] =
+            deployment.Price.CostMicros(usage.InputTokens, usage.OutputTokens, usage.CachedInputTokens).ToString(CultureInfo.InvariantCulture);
         context.Response.ContentType = "application/json";
         using (var writer = new Utf8JsonWriter(context.Response.BodyWriter, OpenAiErrors.WriterOptions))
         {

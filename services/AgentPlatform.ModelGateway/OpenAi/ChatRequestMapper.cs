@@ -1,6 +1,6 @@
+using AgentPlatform.Infrastructure.Tokens;
 using System.Text;
 using System.Text.Json;
-using AgentPlatform.ModelGateway.Governance;
 using Microsoft.Extensions.AI;
 
 namespace AgentPlatform.ModelGateway.OpenAi;

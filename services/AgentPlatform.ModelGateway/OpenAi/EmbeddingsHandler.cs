@@ -1,3 +1,4 @@
+using AgentPlatform.Infrastructure.Tokens;
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Text.Json;

@@ -21,8 +21,10 @@ public static class ModelCallers
         var clientId = user.FindFirst(PlatformClaims.ClientId)?.Value;
         var subject = user.GetSubject()!;
 
-        // A user's token is the user; an API key answers to the user who created it; a client is nobody's.
-        var userId = apiKeyId is not null ? user.FindFirst(PlatformClaims.KeyOwner)?.Value : clientId is null ? subject : null;
+        // A user's token is the user; an API key answers to the user who created it and a platform service to the
+        // user it acts for (both in key_owner); any other client is nobody's.
+        var keyOwner = user.FindFirst(PlatformClaims.KeyOwner)?.Value;
+        var userId = keyOwner ?? (apiKeyId is null && clientId is null ? subject : null);
         return new ModelCaller(
             user.GetTenantId()!,
             subject,

@@ -88,6 +88,22 @@ public abstract class BadInputContract<TFixture>(TFixture fixture) : IClassFixtu
         using var notAGuid = await admin.GetAsync(new Uri("/api/users/not-a-guid", UriKind.Relative), Ct);
         Assert.Equal(HttpStatusCode.NotFound, notAGuid.StatusCode);
 
+        var tasksBefore = await CountTasksAsync(platform);
+        using var brokenTask = await admin.PostAsync(new Uri("/api/tasks", UriKind.Relative), new StringContent("{\"input\": ", Encoding.UTF8, "application/json"), Ct);
+        Assert.Equal(HttpStatusCode.BadRequest, brokenTask.StatusCode);
+        Assert.Equal("application/problem+json", brokenTask.Content.Headers.ContentType?.MediaType);
+
+        using var textTask = await admin.PostAsync(new Uri("/api/tasks", UriKind.Relative), new StringContent("input=x", Encoding.UTF8, "text/plain"), Ct);
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, textTask.StatusCode);
+
+        // Task ids are not route-constrained, so a malformed one is the client's mistake, not a missing task.
+        using var notATaskId = await admin.GetAsync(new Uri("/api/tasks/not-a-guid", UriKind.Relative), Ct);
+        Assert.Equal(HttpStatusCode.BadRequest, notATaskId.StatusCode);
+        Assert.Equal("application/problem+json", notATaskId.Content.Headers.ContentType?.MediaType);
+
+        using var badTaskPage = await admin.GetAsync(new Uri("/api/tasks?pageSize=100000", UriKind.Relative), Ct);
+        Assert.Equal(HttpStatusCode.BadRequest, badTaskPage.StatusCode);
+
         var oauth = await platform.TokenAsync(AuthServer.Form(("grant_type", "password"), ("username", new string('a', 5000)), ("password", "x")));
         Assert.Equal(HttpStatusCode.BadRequest, oauth.Status);
         Assert.Equal("invalid_request", oauth.Error);
@@ -96,6 +112,7 @@ public abstract class BadInputContract<TFixture>(TFixture fixture) : IClassFixtu
         Assert.Equal("unsupported_grant_type", unknownGrant.Error);
 
         Assert.Equal(before, await CountUsersAsync(platform));
+        Assert.Equal(tasksBefore, await CountTasksAsync(platform));
     }
 
     [Fact]
@@ -138,6 +155,8 @@ public abstract class BadInputContract<TFixture>(TFixture fixture) : IClassFixtu
         var deployment = new { name = "d", provider = "offline", model = "echo" };
         var routeId = (await (await defaultAdmin.PostAsJsonAsync("/api/model-routes", new { alias = $"probe-{Guid.NewGuid():N}", strategy = "priority", deployments = new[] { deployment } }, Ct)).ReadJsonAsync()).GetProperty("id").GetString();
         var budgetId = (await (await defaultAdmin.PostAsJsonAsync("/api/model-budgets", new { scope = "api-key", subjectId = apiKey.GetProperty("id").GetString(), limitMicros = 1, period = "daily" }, Ct)).ReadJsonAsync()).GetProperty("id").GetString();
+        var taskId = (await (await defaultAdmin.PostAsJsonAsync("/api/tasks", new { input = "probe" }, Ct)).ReadJsonAsync()).GetProperty("task_id").GetString();
+        var documentId = (await (await defaultAdmin.PostAsJsonAsync("/api/knowledge/documents", new { title = "probe", content = "probe" }, Ct)).ReadJsonAsync()).GetProperty("document_id").GetString();
 
         using var other = platform.CreateClient(await platform.SignInAsync(otherAdminName, AuthServer.Password));
         var probes = new (HttpMethod Method, string Path, object? Body)[]
@@ -161,6 +180,11 @@ public abstract class BadInputContract<TFixture>(TFixture fixture) : IClassFixtu
             (HttpMethod.Get, $"/api/model-budgets/{budgetId}/status", null),
             (HttpMethod.Put, $"/api/model-budgets/{budgetId}", new { limitMicros = 0 }),
             (HttpMethod.Delete, $"/api/model-budgets/{budgetId}", null),
+            (HttpMethod.Get, $"/api/tasks/{taskId}", null),
+            (HttpMethod.Post, $"/api/tasks/{taskId}/cancel", null),
+            (HttpMethod.Get, $"/api/tasks/{taskId}/events", null),
+            (HttpMethod.Get, $"/api/knowledge/documents/{documentId}", null),
+            (HttpMethod.Delete, $"/api/knowledge/documents/{documentId}", null),
         };
         foreach (var (method, path, body) in probes)
         {
@@ -192,6 +216,8 @@ public abstract class BadInputContract<TFixture>(TFixture fixture) : IClassFixtu
         // Nothing the probes tried happened.
         var defaultUser = await defaultAdmin.GetFromJsonAsync<JsonElement>($"/api/users/{userId}", Ct);
         Assert.NotEqual("pwned", defaultUser.GetProperty("displayName").GetString());
+        Assert.Equal("queued", (await defaultAdmin.GetFromJsonAsync<JsonElement>($"/api/tasks/{taskId}", Ct)).GetProperty("status").GetString());
+        Assert.Equal("pending", (await defaultAdmin.GetFromJsonAsync<JsonElement>($"/api/knowledge/documents/{documentId}", Ct)).GetProperty("status").GetString());
         Assert.Equal(HttpStatusCode.OK, (await platform.ExchangeApiKeyAsync(apiKey.GetProperty("key").GetString()!)).Status);
     }
 
@@ -218,6 +244,12 @@ public abstract class BadInputContract<TFixture>(TFixture fixture) : IClassFixtu
     {
         await using var scope = platform.CreateTenantScope("default");
         return await scope.ServiceProvider.GetRequiredService<AgentPlatformDbContext>().Users.CountAsync(Ct);
+    }
+
+    private static async Task<int> CountTasksAsync(RunningPlatform platform)
+    {
+        await using var scope = platform.CreateTenantScope("default");
+        return await scope.ServiceProvider.GetRequiredService<AgentPlatformDbContext>().Tasks.CountAsync(Ct);
     }
 }
 

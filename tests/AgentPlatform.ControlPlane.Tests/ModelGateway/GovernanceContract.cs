@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using AgentPlatform.ControlPlane.Tests.Identity;
 using AgentPlatform.ControlPlane.Tests.Support;
 using AgentPlatform.Domain.Identity;
 using AgentPlatform.Testing.ModelUpstream;
@@ -23,6 +24,7 @@ public sealed class GovernanceFixture : ModelGatewayFixture
         // A budget created by a test must count for that test's next call.
         ["ModelGateway:Governance:BudgetCacheDuration"] = "00:00:00.050",
         ["ModelGateway:RateLimits:Caller:RequestsPerMinute"] = CallerRequestsPerMinute.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        [$"Identity:ServiceClients:{ServiceClient.Id}:Secret"] = ServiceClient.Secret,
     };
 }
 
@@ -75,6 +77,36 @@ public sealed class GovernanceContract(GovernanceFixture fixture) : IClassFixtur
         var refused = await client.ChatAsync(ModelApi.Chat("priced", "the key has no budget of its own"));
 
         // The key has no budget; its creator's (a user's) applies through the token's key_owner claim.
+        var error = refused.AssertOpenAiError(HttpStatusCode.TooManyRequests, code: "budget_exceeded", type: "insufficient_quota");
+        Assert.Contains($"user '{ownerId}'", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_budget_of_the_user_a_service_token_acts_for_also_binds_the_service()
+    {
+        var platform = await fixture.GetAsync();
+        using var admin = platform.CreateClient(await platform.SignInAsAdminAsync());
+        string ownerId;
+        using (var created = await admin.PostAsJsonAsync(
+            "/api/users", new { userName = AuthServer.Unique("task-owner"), displayName = "Task owner", password = AuthServer.Password, roles = new[] { Roles.Operator } }, Ct))
+        {
+            Assert.True(created.StatusCode == HttpStatusCode.Created, await created.Content.ReadAsStringAsync(Ct));
+            ownerId = (await created.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>(Ct)).GetProperty("id").GetString()!;
+        }
+
+        using (var budget = await admin.PostAsJsonAsync("/api/model-budgets", new { scope = "user", subjectId = ownerId, limitMicros = 0, period = "monthly" }, Ct))
+        {
+            Assert.True(budget.StatusCode == HttpStatusCode.Created, await budget.Content.ReadAsStringAsync(Ct));
+        }
+
+        var token = await platform.TokenAsync(
+            AuthServer.Form(("grant_type", "client_credentials"), ("tenant_id", "default"), ("on_behalf_of", ownerId)),
+            AuthServer.Basic(ServiceClient.Id, ServiceClient.Secret));
+        Assert.True(token.Status == HttpStatusCode.OK, token.Body.ToString());
+        using var worker = platform.CreateClient(token.AccessToken);
+        var refused = await worker.ChatAsync(ModelApi.Chat("priced", "a task step for a user without budget"));
+
+        // The service has no budget; the user it acts for (key_owner) has, and it is spent.
         var error = refused.AssertOpenAiError(HttpStatusCode.TooManyRequests, code: "budget_exceeded", type: "insufficient_quota");
         Assert.Contains($"user '{ownerId}'", error.GetProperty("message").GetString(), StringComparison.Ordinal);
     }

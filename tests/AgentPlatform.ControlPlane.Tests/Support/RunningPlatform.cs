@@ -1,6 +1,7 @@
 extern alias controlplane;
 extern alias gateway;
 extern alias modelgateway;
+extern alias worker;
 
 using System.Net;
 using System.Net.Http.Headers;
@@ -28,6 +29,11 @@ public sealed class RunningPlatform : IAsyncDisposable
     /// <summary>The bootstrap <c>admin</c>'s password (tenant <c>default</c>).</summary>
     public const string AdminPassword = "Correct-Horse-Battery-Staple-1";
 
+    /// <summary>The Worker's service client, as the AppHost configures it.</summary>
+    public const string WorkerClientId = "worker";
+
+    public static readonly string WorkerClientSecret = Convert.ToHexString(RandomNumberGenerator.GetBytes(32));
+
     private readonly List<IAsyncDisposable> factories = [];
 
     private RunningPlatform(Uri gatewayAddress) => GatewayAddress = gatewayAddress;
@@ -40,6 +46,11 @@ public sealed class RunningPlatform : IAsyncDisposable
     public IServiceProvider ControlPlaneServices { get; private set; } = null!;
 
     public IServiceProvider GatewayServices { get; private set; } = null!;
+
+    public Uri ModelGatewayAddress { get; private set; } = null!;
+
+    /// <summary>What every service of this platform is configured with (database, issuer, secrets …).</summary>
+    public IReadOnlyDictionary<string, string?> SharedSettings { get; private set; } = null!;
 
     /// <summary>A client of the gateway, the platform's public address.</summary>
     public HttpClient Gateway { get; private set; } = null!;
@@ -63,6 +74,7 @@ public sealed class RunningPlatform : IAsyncDisposable
             ["Gateway:RateLimits:ClientAddress:RefillPerSecond"] = "10000",
             // A revoked API key stops working at the edge within a second instead of a minute.
             ["Gateway:ApiKeys:MaxCacheDuration"] = "00:00:01",
+            [$"Identity:ServiceClients:{WorkerClientId}:Secret"] = WorkerClientSecret,
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
@@ -79,6 +91,11 @@ public sealed class RunningPlatform : IAsyncDisposable
             ["services:controlplane:http:0"] = controlPlaneAddress.ToString(),
         };
         var modelGateway = platform.Start(new ServiceFactory<modelgateway::Program>(withControlPlane), port: 0);
+        platform.ModelGatewayAddress = modelGateway.Address;
+        platform.SharedSettings = new Dictionary<string, string?>(withControlPlane)
+        {
+            ["services:modelgateway:http:0"] = modelGateway.Address.ToString(),
+        };
 
         var gatewaySettings = new Dictionary<string, string?>(withControlPlane)
         {
@@ -90,6 +107,36 @@ public sealed class RunningPlatform : IAsyncDisposable
         platform.GatewayServices = gatewayFactory.Services;
         platform.Gateway = new HttpClient { BaseAddress = platform.GatewayAddress };
         return platform;
+    }
+
+    /// <summary>
+    /// Starts a Worker (the embedded task runner) on this platform, configured as the AppHost configures it;
+    /// dispose it to stop it. Several may run at once, as several worker replicas would.
+    /// </summary>
+    public IAsyncDisposable StartWorker(IReadOnlyDictionary<string, string?>? settings = null)
+    {
+        var workerSettings = WorkerSettings(settings);
+        var factory = new ServiceFactory<worker::Program>(workerSettings);
+        factory.UseKestrel(options => options.Listen(IPAddress.Loopback, 0));
+        factory.StartServer();
+        return factory;
+    }
+
+    /// <summary>The configuration a Worker of this platform runs with, in-process or as its own process.</summary>
+    public Dictionary<string, string?> WorkerSettings(IReadOnlyDictionary<string, string?>? settings = null)
+    {
+        var workerSettings = new Dictionary<string, string?>(SharedSettings)
+        {
+            ["ServiceTokens:ClientId"] = WorkerClientId,
+            ["ServiceTokens:Secret"] = WorkerClientSecret,
+            ["TaskRunner:PollInterval"] = "00:00:00.100",
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            workerSettings[key] = value;
+        }
+
+        return workerSettings;
     }
 
     /// <summary>A client of the gateway that sends <paramref name="accessToken"/> as bearer token.</summary>

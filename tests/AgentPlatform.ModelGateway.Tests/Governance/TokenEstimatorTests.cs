@@ -1,5 +1,5 @@
+using AgentPlatform.Infrastructure.Tokens;
 using System.Diagnostics;
-using AgentPlatform.ModelGateway.Governance;
 
 namespace AgentPlatform.ModelGateway.Tests.Governance;
 

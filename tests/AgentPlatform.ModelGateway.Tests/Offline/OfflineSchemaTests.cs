@@ -1,5 +1,5 @@
+using AgentPlatform.Infrastructure.Tokens;
 using System.Text.Json;
-using AgentPlatform.ModelGateway.Governance;
 using AgentPlatform.ModelGateway.Providers.Offline;
 using Microsoft.Extensions.AI;
 

@@ -1,10 +1,10 @@
+using AgentPlatform.Infrastructure.Tokens;
 using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
-using AgentPlatform.ModelGateway.Governance;
 using Microsoft.Extensions.AI;
 
 namespace AgentPlatform.ModelGateway.Providers.Offline;

@@ -1,4 +1,4 @@
-namespace AgentPlatform.ModelGateway.Governance;
+namespace AgentPlatform.Infrastructure.Tokens;
 
 /// <summary>
 /// Counts tokens before a call is sent, so its worst-case cost can be reserved (and a call that cannot fit the
@@ -30,4 +30,30 @@ public static class TokenEstimates
     public const int TokensPerName = 1;
 
     public const int TokensPerReply = 3;
+}
+
+public static class TokenEstimatorExtensions
+{
+    /// <summary>
+    /// <paramref name="text"/> cut to at most <paramref name="maxTokens"/> tokens (its beginning, with an ellipsis
+    /// when cut), for prompts that must stay within a budget.
+    /// </summary>
+    public static string Fit(this ITokenEstimator estimator, string text, int maxTokens)
+    {
+        ArgumentNullException.ThrowIfNull(estimator);
+        ArgumentNullException.ThrowIfNull(text);
+        if (estimator.CountTokens(text) <= maxTokens)
+        {
+            return text;
+        }
+
+        // Roughly 4 characters a token; tighten until it fits.
+        var length = Math.Min(text.Length, Math.Max(0, maxTokens) * 4);
+        while (length > 0 && estimator.CountTokens(text[..length]) > maxTokens)
+        {
+            length = length * 3 / 4;
+        }
+
+        return text[..length] + "…";
+    }
 }

@@ -1,6 +1,6 @@
 using Microsoft.ML.Tokenizers;
 
-namespace AgentPlatform.ModelGateway.Governance;
+namespace AgentPlatform.Infrastructure.Tokens;
 
 /// <summary>
 /// <see cref="ITokenEstimator"/> over OpenAI's <c>o200k_base</c> encoding (Microsoft.ML.Tokenizers, data bundled in
