@@ -49,6 +49,15 @@ public static class PlatformAuthenticationExtensions
 
     public static string? GetSubject(this ClaimsPrincipal principal) => principal.FindFirstValue(PlatformClaims.Subject);
 
+    /// <summary>
+    /// The user whose budget the caller's model use is charged to: a user's token is the user; an API key answers
+    /// to the user who created it and a platform service to the user it acts for (both in <c>key_owner</c>); any
+    /// other client is nobody's (null).
+    /// </summary>
+    public static string? GetChargedUserId(this ClaimsPrincipal principal) =>
+        principal.FindFirstValue(PlatformClaims.KeyOwner)
+        ?? (principal.FindFirst(PlatformClaims.ApiKeyId) is null && principal.FindFirst(PlatformClaims.ClientId) is null ? principal.GetSubject() : null);
+
     public static IReadOnlyList<string> GetRoles(this ClaimsPrincipal principal) =>
         principal.FindAll(PlatformClaims.Roles).Select(claim => claim.Value).ToList();
 

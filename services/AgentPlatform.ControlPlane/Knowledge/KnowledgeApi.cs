@@ -1,4 +1,3 @@
-using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
 using AgentPlatform.ControlPlane.Api;
@@ -147,7 +146,7 @@ public static class KnowledgeApi
             ContentRefId = contentRefId,
             Status = KnowledgeDocumentStatuses.Pending,
             CreatedBy = context.User.GetSubject()!,
-            ChargedUserId = ChargedUserOf(context.User),
+            ChargedUserId = context.User.GetChargedUserId(),
             CreatedAt = now,
             UpdatedAt = now,
         };
@@ -289,11 +288,6 @@ public static class KnowledgeApi
 
     private static ValidationProblem InvalidId() => Problems.Invalid("id", "A document id is a GUID (the document_id adding it returned).");
 
-    // The rule the tasks API and the model gateway charge by: a user's token is the user; an API key (or a platform
-    // service) answers to the user in key_owner; any other client is nobody's.
-    private static string? ChargedUserOf(ClaimsPrincipal user) =>
-        user.FindFirst(PlatformClaims.KeyOwner)?.Value
-        ?? (user.FindFirst(PlatformClaims.ApiKeyId) is null && user.FindFirst(PlatformClaims.ClientId) is null ? user.GetSubject() : null);
 
     // What the audit digests cover: the document's identity and its text's digest, never the text itself.
     private static object Audited(KnowledgeDocument document) => new

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Security.Claims;
 using System.Text;
 using AgentPlatform.ControlPlane.Api;
 using AgentPlatform.ControlPlane.Identity;
@@ -163,7 +162,7 @@ public static class TasksApi
             IdempotencyKey = idempotencyKey,
             RequestHash = submission.RequestHash,
             SubmittedBy = context.User.GetSubject()!,
-            ChargedUserId = ChargedUserOf(context.User),
+            ChargedUserId = context.User.GetChargedUserId(),
             TraceId = (activity?.TraceId ?? ActivityTraceId.CreateRandom()).ToHexString(),
             TraceParent = activity is { IdFormat: ActivityIdFormat.W3C } ? activity.Id : null,
             MainAgentId = MainAgent.Id,
@@ -410,11 +409,6 @@ public static class TasksApi
 
     private static ValidationProblem InvalidId() => Problems.Invalid("id", "A task id is a GUID (the task_id a submission returned).");
 
-    // As the model gateway charges callers: a user's token is the user; an API key (or a platform service) answers
-    // to the user in key_owner; any other client is nobody's.
-    private static string? ChargedUserOf(ClaimsPrincipal user) =>
-        user.FindFirst(PlatformClaims.KeyOwner)?.Value
-        ?? (user.FindFirst(PlatformClaims.ApiKeyId) is null && user.FindFirst(PlatformClaims.ClientId) is null ? user.GetSubject() : null);
 
     /// <summary>A referenced payload's type as a task input type: JSON, text, or null for anything else.</summary>
     private static string? InputContentTypeOf(string payloadContentType)

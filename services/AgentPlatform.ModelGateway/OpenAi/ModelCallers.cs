@@ -18,17 +18,10 @@ public static class ModelCallers
     {
         var user = context.User;
         var apiKeyId = user.FindFirst(PlatformClaims.ApiKeyId)?.Value;
-        var clientId = user.FindFirst(PlatformClaims.ClientId)?.Value;
-        var subject = user.GetSubject()!;
-
-        // A user's token is the user; an API key answers to the user who created it and a platform service to the
-        // user it acts for (both in key_owner); any other client is nobody's.
-        var keyOwner = user.FindFirst(PlatformClaims.KeyOwner)?.Value;
-        var userId = keyOwner ?? (apiKeyId is null && clientId is null ? subject : null);
         return new ModelCaller(
             user.GetTenantId()!,
-            subject,
-            userId,
+            user.GetSubject()!,
+            user.GetChargedUserId(),
             apiKeyId,
             Activity.Current?.TraceId.ToHexString(),
             Header(context, TaskIdHeader),

@@ -16,18 +16,6 @@ namespace AgentPlatform.Worker.Agents;
 /// </summary>
 public sealed class AnalysisSubAgent(ITokenEstimator tokens, IOptionsMonitor<AgentModelOptions> options) : ISubAgent
 {
-    private static readonly JsonElement OutputSchema = JsonDocument.Parse("""
-        {
-          "type": "object",
-          "properties": {
-            "answer": { "type": "string", "minLength": 1 },
-            "confidence": { "type": "number", "minimum": 0, "maximum": 1 }
-          },
-          "required": ["answer", "confidence"],
-          "additionalProperties": false
-        }
-        """).RootElement;
-
     public string Id => BuiltInSubAgents.Analysis;
 
     public string Version => "1.0.0";
@@ -35,7 +23,7 @@ public sealed class AnalysisSubAgent(ITokenEstimator tokens, IOptionsMonitor<Age
     public string Description =>
         "analyse, reason, compare, summarise, explain, plan, write, draft and review using the task's context and other results";
 
-    public SubAgentSpec Spec { get; } = new(BuiltInSubAgents.Analysis, "1.0.0", OutputSchema, maxToolCalls: 0, options.CurrentValue.MaxRepairs);
+    public SubAgentSpec Spec { get; } = new(BuiltInSubAgents.Analysis, "1.0.0", SubAgentSchemas.Answer, maxToolCalls: 0, options.CurrentValue.MaxRepairs);
 
     public Task<SubAgentPrepared> PrepareAsync(SubAgentRequest request, CancellationToken cancellationToken)
     {

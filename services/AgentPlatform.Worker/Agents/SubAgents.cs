@@ -57,3 +57,20 @@ public sealed class SubAgentCatalog(IEnumerable<ISubAgent> subAgents)
     public static string Lines(IEnumerable<ISubAgent> candidates) =>
         string.Join('\n', candidates.Select(c => $"- {c.Id}: {c.Description}"));
 }
+
+/// <summary>Output schemas the built-in sub-agents share.</summary>
+public static class SubAgentSchemas
+{
+    /// <summary>A plain answer: non-empty text and a confidence in [0, 1].</summary>
+    public static JsonElement Answer { get; } = JsonDocument.Parse("""
+        {
+          "type": "object",
+          "properties": {
+            "answer": { "type": "string", "minLength": 1 },
+            "confidence": { "type": "number", "minimum": 0, "maximum": 1 }
+          },
+          "required": ["answer", "confidence"],
+          "additionalProperties": false
+        }
+        """).RootElement;
+}

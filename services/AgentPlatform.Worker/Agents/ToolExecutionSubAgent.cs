@@ -19,18 +19,6 @@ public sealed class ToolExecutionSubAgent(ToolGateway tools, ITokenEstimator tok
 {
     public const int MaxToolCalls = 6;
 
-    private static readonly JsonElement OutputSchema = JsonDocument.Parse("""
-        {
-          "type": "object",
-          "properties": {
-            "answer": { "type": "string", "minLength": 1 },
-            "confidence": { "type": "number", "minimum": 0, "maximum": 1 }
-          },
-          "required": ["answer", "confidence"],
-          "additionalProperties": false
-        }
-        """).RootElement;
-
     public string Id => BuiltInSubAgents.ToolExecution;
 
     public string Version => "1.0.0";
@@ -38,7 +26,7 @@ public sealed class ToolExecutionSubAgent(ToolGateway tools, ITokenEstimator tok
     public string Description =>
         "calculate and compute numbers with a calculator, fetch web pages over http, run python or bash code in a sandbox";
 
-    public SubAgentSpec Spec { get; } = new(BuiltInSubAgents.ToolExecution, "1.0.0", OutputSchema, MaxToolCalls, options.CurrentValue.MaxRepairs);
+    public SubAgentSpec Spec { get; } = new(BuiltInSubAgents.ToolExecution, "1.0.0", SubAgentSchemas.Answer, MaxToolCalls, options.CurrentValue.MaxRepairs);
 
     public Task<SubAgentPrepared> PrepareAsync(SubAgentRequest request, CancellationToken cancellationToken)
     {

@@ -20,10 +20,7 @@ public static class KnowledgeExtensions
             .ValidateDataAnnotations()
             .Validate(o => o.Chunking.Validate() is null, "Knowledge:Chunking: chunks have at least 16 tokens, TargetTokens must not exceed MaxTokens, and OverlapTokens must be at most half of TargetTokens.")
             .ValidateOnStart();
-        if (!builder.Services.Any(service => service.ServiceType == typeof(IEmbeddingGenerator<string, Embedding<float>>)))
-        {
-            builder.AddModelGatewayClient();
-        }
+        builder.AddModelGatewayClient();
 
         builder.AddKnowledgeStore();
         builder.Services.TryAddSingleton<KnowledgeLeases>();

@@ -50,10 +50,15 @@ public static class ModelGatewayExtensions
     /// The Worker's <see cref="IChatClient"/> and <see cref="IEmbeddingGenerator{TInput, TEmbedding}"/>:
     /// Microsoft.Extensions.AI's OpenAI clients against the model gateway,
     /// through an HTTP client that authenticates each call as its task's tenant. Retries and timeouts belong to the
-    /// macro flow's step policies, so the HTTP client adds none of its own.
+    /// macro flow's step policies, so the HTTP client adds none of its own. Calling it again adds nothing.
     /// </summary>
     public static IHostApplicationBuilder AddModelGatewayClient(this IHostApplicationBuilder builder)
     {
+        if (builder.Services.Any(service => service.ServiceType == typeof(ModelGatewayHandler)))
+        {
+            return builder;
+        }
+
         builder.Services.AddOptions<AgentModelOptions>().BindConfiguration(AgentModelOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddTransient<ModelGatewayHandler>();
 #pragma warning disable EXTEXP0001 // RemoveAllResilienceHandlers is experimental; the flow's policies own retries.

@@ -18,13 +18,9 @@ public sealed class ModelGatewayHandler(ServiceTokenClient tokens) : DelegatingH
             ?? throw new InvalidOperationException("A model call of the Worker must run inside a ModelCallScope (it says which tenant and task it is for).");
         var token = await tokens.GetAccessTokenAsync(scope.TenantId, scope.ChargedUserId, cancellationToken);
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        request.Headers.Remove(ModelCallHeaders.TaskId);
-        request.Headers.TryAddWithoutValidation(ModelCallHeaders.TaskId, scope.TaskId.ToString());
-        request.Headers.TryAddWithoutValidation(ModelCallHeaders.MainAgentId, scope.MainAgentId);
-        if (scope.SubAgentId is not null)
-        {
-            request.Headers.TryAddWithoutValidation(ModelCallHeaders.SubAgentId, scope.SubAgentId);
-        }
+        Set(request, ModelCallHeaders.TaskId, scope.TaskId.ToString());
+        Set(request, ModelCallHeaders.MainAgentId, scope.MainAgentId);
+        Set(request, ModelCallHeaders.SubAgentId, scope.SubAgentId);
 
         var response = await base.SendAsync(request, cancellationToken);
         if (response.Headers.TryGetValues(ModelCallHeaders.CostMicros, out var cost))
@@ -33,5 +29,14 @@ public sealed class ModelGatewayHandler(ServiceTokenClient tokens) : DelegatingH
         }
 
         return response;
+    }
+
+    private static void Set(HttpRequestMessage request, string header, string? value)
+    {
+        request.Headers.Remove(header);
+        if (value is not null)
+        {
+            request.Headers.TryAddWithoutValidation(header, value);
+        }
     }
 }
