@@ -101,11 +101,17 @@ public abstract class EmbeddedRunnerTests : DatabaseTest
     {
         var script = new ScriptedActivities();
         script.Fail["sub-agent/1"] = true;
+        using var metrics = new MetricsRecorder(TaskMetrics.MeterName);
         var worker = await StartWorkerAsync(script);
         var task = await WaitForFinalAsync(worker, await SubmitAsync(worker));
 
         Assert.Equal(TaskStatuses.Completed, task.Status);
         Assert.Equal(TaskActivities.RunSubAgent.Policy.MaxAttempts, script.RunsOf("sub-agent/1"));
+        // The meter is process-wide and other tests run alongside: these are lower bounds.
+        Assert.True(metrics.Sum("agentplatform.sub_agent.runs", ("status", "failed")) >= 1);
+        Assert.True(metrics.Sum("agentplatform.sub_agent.runs", ("status", "succeeded")) >= 1);
+        Assert.True(metrics.Sum("agentplatform.tasks.ended", ("status", "completed")) >= 1);
+        Assert.True(metrics.Sum("agentplatform.task.tokens", ("activity", "plan")) >= 120);
         Assert.Equal("combined 1 of 2", task.Result);
         await using var scope = worker.CreateTenantScope(Tenant);
         var db = scope.ServiceProvider.GetRequiredService<AgentPlatformDbContext>();

@@ -30,6 +30,7 @@ public abstract class TaskOutcomeActivity<TInput>(ActivityDefinition<TInput, Don
         var data = apply(task);
         await TaskEventLog.AppendAsync(db, task, status, status, data, cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
+        TaskMetrics.TaskEnded(task);
         return new Done();
     }
 }

@@ -20,7 +20,11 @@ public static class KnowledgeExtensions
             .ValidateDataAnnotations()
             .Validate(o => o.Chunking.Validate() is null, "Knowledge:Chunking: chunks have at least 16 tokens, TargetTokens must not exceed MaxTokens, and OverlapTokens must be at most half of TargetTokens.")
             .ValidateOnStart();
-        builder.AddModelGatewayClient();
+        // The model gateway's embeddings, unless the host brought its own generator (tests do).
+        if (!builder.Services.Any(service => service.ServiceType == typeof(IEmbeddingGenerator<string, Embedding<float>>)))
+        {
+            builder.AddModelGatewayClient();
+        }
 
         builder.AddKnowledgeStore();
         builder.Services.TryAddSingleton<KnowledgeLeases>();

@@ -57,7 +57,9 @@ public static class TaskRunnerExtensions
             builder.Services.AddHostedService<EmbeddedTaskRunner>();
         }
 
-        builder.Services.AddOpenTelemetry().WithTracing(tracing => tracing.AddSource(TaskActivityHost.Source.Name));
+        builder.Services.AddOpenTelemetry()
+            .WithTracing(tracing => tracing.AddSource(TaskActivityHost.Source.Name))
+            .WithMetrics(metrics => metrics.AddMeter(TaskMetrics.MeterName));
         return builder;
     }
 

@@ -103,8 +103,9 @@ public sealed class TaskJournal(IServiceScopeFactory scopeFactory, TimeProvider 
     /// journaled already is left as it is. <paramref name="owner"/> is the lease holder, or null for a runner
     /// without leases.
     /// </summary>
-    public Task RecordStepAsync(TaskFlowInput task, string? owner, TaskStep step, TaskProgressEvent? progress, CancellationToken cancellationToken) =>
-        WriteAsync(task, owner, async (db, row) =>
+    public async Task RecordStepAsync(TaskFlowInput task, string? owner, TaskStep step, TaskProgressEvent? progress, CancellationToken cancellationToken)
+    {
+        if (await WriteAsync(task, owner, async (db, row) =>
         {
             if (await db.TaskSteps.AnyAsync(s => s.TaskId == step.TaskId && s.Key == step.Key, cancellationToken))
             {
@@ -122,9 +123,13 @@ public sealed class TaskJournal(IServiceScopeFactory scopeFactory, TimeProvider 
             }
 
             return true;
-        }, cancellationToken);
+        }, cancellationToken))
+        {
+            TaskMetrics.StepJournaled(step);
+        }
+    }
 
-    private async Task WriteAsync(TaskFlowInput task, string? owner, Func<AgentPlatformDbContext, AgentTask, Task<bool>> write, CancellationToken cancellationToken)
+    private async Task<bool> WriteAsync(TaskFlowInput task, string? owner, Func<AgentPlatformDbContext, AgentTask, Task<bool>> write, CancellationToken cancellationToken)
     {
         await using var scope = TenantScope(task.TenantId, out var db);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
@@ -146,9 +151,10 @@ public sealed class TaskJournal(IServiceScopeFactory scopeFactory, TimeProvider 
         }
 
         var row = await db.Tasks.SingleAsync(t => t.Id == task.TaskId, cancellationToken);
-        await write(db, row);
+        var written = await write(db, row);
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+        return written;
     }
 
     private async Task FailAsync(AgentPlatformDbContext db, AgentTask task, string message, CancellationToken cancellationToken)
@@ -159,6 +165,7 @@ public sealed class TaskJournal(IServiceScopeFactory scopeFactory, TimeProvider 
         task.CompletedAt = task.UpdatedAt = timeProvider.GetUtcNow().UtcDateTime;
         await TaskEventLog.AppendAsync(db, task, TaskEventTypes.Failed, TaskEventTypes.Failed, new { code = task.ErrorCode, message = task.ErrorMessage }, cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
+        TaskMetrics.TaskEnded(task);
     }
 
     private AsyncServiceScope TenantScope(string tenantId, out AgentPlatformDbContext db)
