@@ -1,9 +1,7 @@
-using AgentPlatform.Infrastructure.ClaimCheck;
 using AgentPlatform.Infrastructure.Persistence;
 using AgentPlatform.Infrastructure.Tasks;
 using AgentPlatform.Orchestration;
 using AgentPlatform.Testing;
-using AgentPlatform.Worker.Agents;
 using AgentPlatform.Worker.Tasks;
 using AgentPlatform.Worker.Tasks.Embedded;
 using Microsoft.EntityFrameworkCore;
@@ -19,7 +17,7 @@ namespace AgentPlatform.Worker.Tests;
 /// </summary>
 public abstract class EmbeddedRunnerTests : DatabaseTest
 {
-    private const string Tenant = "acme";
+    private const string Tenant = RunnerTestTasks.Tenant;
 
     [Fact]
     public async Task A_worker_that_stops_mid_task_leaves_it_to_another_which_resumes_without_rerunning_finished_steps()
@@ -27,7 +25,7 @@ public abstract class EmbeddedRunnerTests : DatabaseTest
         var first = new ScriptedActivities();
         first.Hang["sub-agent/2"] = true;
         var workerA = await StartWorkerAsync(first);
-        var taskId = await SubmitAsync(workerA);
+        var taskId = await RunnerTestTasks.SubmitAsync(workerA);
         await first.HangStarted.Task.WaitAsync(TimeSpan.FromSeconds(30), Ct);
         await workerA.DisposeAsync();
 
@@ -59,7 +57,7 @@ public abstract class EmbeddedRunnerTests : DatabaseTest
     {
         var shortLease = new Dictionary<string, string?> { ["TaskRunner:LeaseDuration"] = "00:00:02" };
         var host = await CreateRunnerHostAsync(new ScriptedActivities(), startRunner: false, shortLease);
-        var taskId = await SubmitAsync(host);
+        var taskId = await RunnerTestTasks.SubmitAsync(host);
         var leases = host.Services.GetRequiredService<TaskLeases>();
 
         var crashing = new ScriptedActivities();
@@ -93,7 +91,7 @@ public abstract class EmbeddedRunnerTests : DatabaseTest
         // The dead worker can no longer journal anything for the task.
         var journal = crashingHost.Services.GetRequiredService<TaskJournal>();
         await Assert.ThrowsAsync<LeaseLostException>(() => journal.RecordEventAsync(
-            Input(taskId), "worker-a", new TaskProgressEvent("late", "late", new { }), Ct));
+            RunnerTestTasks.Input(taskId), "worker-a", new TaskProgressEvent("late", "late", new { }), Ct));
     }
 
     [Fact]
@@ -103,7 +101,7 @@ public abstract class EmbeddedRunnerTests : DatabaseTest
         script.Fail["sub-agent/1"] = true;
         using var metrics = new MetricsRecorder(TaskMetrics.MeterName);
         var worker = await StartWorkerAsync(script);
-        var task = await WaitForFinalAsync(worker, await SubmitAsync(worker));
+        var task = await WaitForFinalAsync(worker, await RunnerTestTasks.SubmitAsync(worker));
 
         Assert.Equal(TaskStatuses.Completed, task.Status);
         Assert.Equal(TaskActivities.RunSubAgent.Policy.MaxAttempts, script.RunsOf("sub-agent/1"));
@@ -129,7 +127,7 @@ public abstract class EmbeddedRunnerTests : DatabaseTest
         script.Fail["sub-agent/1"] = true;
         script.Fail["sub-agent/2"] = true;
         var worker = await StartWorkerAsync(script);
-        var task = await WaitForFinalAsync(worker, await SubmitAsync(worker));
+        var task = await WaitForFinalAsync(worker, await RunnerTestTasks.SubmitAsync(worker));
 
         Assert.Equal(TaskStatuses.Failed, task.Status);
         Assert.Equal(TaskErrorCodes.SubAgentsFailed, task.ErrorCode);
@@ -143,7 +141,7 @@ public abstract class EmbeddedRunnerTests : DatabaseTest
         script.Hang["sub-agent/2"] = true;
         // Renewals (a third of the lease) are when a runner learns of a cancellation request.
         var worker = await CreateRunnerHostAsync(script, startRunner: true, new Dictionary<string, string?> { ["TaskRunner:LeaseDuration"] = "00:00:03" });
-        var taskId = await SubmitAsync(worker);
+        var taskId = await RunnerTestTasks.SubmitAsync(worker);
         await script.HangStarted.Task.WaitAsync(TimeSpan.FromSeconds(30), Ct);
         await using (var scope = worker.CreateTenantScope(Tenant))
         {
@@ -169,7 +167,7 @@ public abstract class EmbeddedRunnerTests : DatabaseTest
         var ids = new List<Guid>();
         for (var i = 0; i < 12; i++)
         {
-            ids.Add(await SubmitAsync(workerA));
+            ids.Add(await RunnerTestTasks.SubmitAsync(workerA));
         }
 
         foreach (var id in ids)
@@ -195,7 +193,7 @@ public abstract class EmbeddedRunnerTests : DatabaseTest
         var exception = Assert.Throws<PayloadTooLargeException>(() => activities.EnsureInline("The output of step 'plan'", $"\"{big}\""));
         Assert.Equal(1024, exception.Threshold);
         await Assert.ThrowsAsync<PayloadTooLargeException>(() =>
-            activities.RunAsync("prepare", $"{{\"taskId\":\"{Guid.NewGuid()}\",\"padding\":\"{big}\"}}", new TaskRunContext(Input(Guid.NewGuid()), "prepare", 1), Ct));
+            activities.RunAsync("prepare", $"{{\"taskId\":\"{Guid.NewGuid()}\",\"padding\":\"{big}\"}}", new TaskRunContext(RunnerTestTasks.Input(Guid.NewGuid()), "prepare", 1), Ct));
     }
 
     private async Task<PlatformTestHost> StartWorkerAsync(ScriptedActivities script) => await CreateRunnerHostAsync(script, startRunner: true);
@@ -203,20 +201,8 @@ public abstract class EmbeddedRunnerTests : DatabaseTest
     private Task<PlatformTestHost> CreateRunnerHostAsync(ScriptedActivities script, bool startRunner, IReadOnlyDictionary<string, string?>? settings = null) =>
         CreateHostAsync(builder =>
         {
-            builder.Services.AddOptions<ClaimCheckOptions>().BindConfiguration(ClaimCheckOptions.SectionName);
-            builder.Services.AddOptions<TaskRunnerOptions>().BindConfiguration(TaskRunnerOptions.SectionName);
-            builder.Services.AddLogging();
-            foreach (var activity in script.All())
-            {
-                builder.Services.AddSingleton(activity);
-            }
-
-            builder.Services.AddSingleton<ITaskActivity, CompleteActivity>();
-            builder.Services.AddSingleton<ITaskActivity, FailActivity>();
-            builder.Services.AddSingleton<ITaskActivity, CancelActivity>();
-            builder.Services.AddSingleton<TaskActivityHost>();
+            RunnerTestTasks.AddRunnerServices(builder, script);
             builder.Services.AddSingleton<TaskLeases>();
-            builder.Services.AddSingleton<TaskJournal>();
             if (startRunner)
             {
                 builder.Services.AddHostedService<EmbeddedTaskRunner>();
@@ -233,39 +219,9 @@ public abstract class EmbeddedRunnerTests : DatabaseTest
     {
         var journal = host.Services.GetRequiredService<TaskJournal>();
         var steps = await journal.ReadAsync(Tenant, taskId, Ct);
-        var flow = new JournaledFlowContext(Input(taskId), owner, steps, host.Services.GetRequiredService<TaskActivityHost>(), journal,
+        var flow = new JournaledFlowContext(RunnerTestTasks.Input(taskId), owner, steps, host.Services.GetRequiredService<TaskActivityHost>(), journal,
             TimeProvider.System, NullLogger.Instance, CancellationToken.None, stopping);
-        return await TaskFlow.RunAsync(flow, Input(taskId));
-    }
-
-    private static TaskFlowInput Input(Guid taskId) => new(taskId, Tenant, MainAgent.Id, "0af7651916cd43dd8448eb211c80319c", "user-1", "user-1", [], null);
-
-    private static async Task<Guid> SubmitAsync(PlatformTestHost host)
-    {
-        await using var scope = host.CreateTenantScope(Tenant);
-        var db = scope.ServiceProvider.GetRequiredService<AgentPlatformDbContext>();
-        var now = DateTime.UtcNow;
-        var task = new AgentTask
-        {
-            Id = Guid.CreateVersion7(),
-            TenantId = Tenant,
-            Status = TaskStatuses.Queued,
-            InputContentType = "text/plain",
-            Input = "Compare both regions. Then draft a summary.",
-            InputSize = 42,
-            RequestHash = new string('0', 64),
-            SubmittedBy = "user-1",
-            ChargedUserId = "user-1",
-            TraceId = "0af7651916cd43dd8448eb211c80319c",
-            MainAgentId = MainAgent.Id,
-            Priority = 5,
-            CreatedAt = now,
-            UpdatedAt = now,
-        };
-        db.Tasks.Add(task);
-        await TaskEventLog.AppendAsync(db, task, TaskEventTypes.Submitted, TaskEventTypes.Submitted, new { }, Ct);
-        await db.SaveChangesAsync(Ct);
-        return task.Id;
+        return await TaskFlow.RunAsync(flow, RunnerTestTasks.Input(taskId));
     }
 
     private static async Task<AgentTask> WaitForFinalAsync(PlatformTestHost host, Guid taskId)

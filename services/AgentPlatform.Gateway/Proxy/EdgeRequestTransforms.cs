@@ -1,4 +1,5 @@
 using AgentPlatform.Gateway.Authentication;
+using AgentPlatform.Infrastructure.Models;
 using Microsoft.Net.Http.Headers;
 using Yarp.ReverseProxy.Transforms;
 using Yarp.ReverseProxy.Transforms.Builder;
@@ -28,7 +29,7 @@ public sealed class EdgeRequestTransforms : ITransformProvider
         "X-Cluster-Client-IP", "X-Original-For", "X-Original-Host", "X-Original-Proto", "X-Original-URL",
         "X-Rewrite-URL", "X-Forwarded-Server", "X-Forwarded-Port", "X-Forwarded-Ssl", "X-Forwarded-Scheme",
         "X-HTTP-Method-Override", "X-HTTP-Method", "X-Method-Override",
-        "x-tenant-id", "x-task-id", "x-main-agent-id", "x-sub-agent-id", EdgeExtensions.TraceIdHeader,
+        "x-tenant-id", ModelCallHeaders.TaskId, ModelCallHeaders.MainAgentId, ModelCallHeaders.SubAgentId, EdgeExtensions.TraceIdHeader,
         "traceparent", "tracestate", "baggage", "Request-Id", "Correlation-Context",
     ];
 

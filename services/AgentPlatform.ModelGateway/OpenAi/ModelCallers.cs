@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using AgentPlatform.Domain.Identity;
+using AgentPlatform.Infrastructure.Models;
 using AgentPlatform.ModelGateway.Governance;
 using AgentPlatform.ServiceDefaults.Authentication;
 
@@ -8,10 +9,6 @@ namespace AgentPlatform.ModelGateway.OpenAi;
 /// <summary>Who calls, from the validated access token, and the platform's correlation headers.</summary>
 public static class ModelCallers
 {
-    public const string TaskIdHeader = "x-task-id";
-    public const string MainAgentIdHeader = "x-main-agent-id";
-    public const string SubAgentIdHeader = "x-sub-agent-id";
-
     private const int MaxIdLength = 200;
 
     public static ModelCaller From(HttpContext context)
@@ -24,9 +21,9 @@ public static class ModelCallers
             user.GetChargedUserId(),
             apiKeyId,
             Activity.Current?.TraceId.ToHexString(),
-            Header(context, TaskIdHeader),
-            Header(context, MainAgentIdHeader),
-            Header(context, SubAgentIdHeader));
+            Header(context, ModelCallHeaders.TaskId),
+            Header(context, ModelCallHeaders.MainAgentId),
+            Header(context, ModelCallHeaders.SubAgentId));
     }
 
     private static string? Header(HttpContext context, string name)

@@ -24,17 +24,17 @@ public abstract class TemporalActivitiesTests : DatabaseTest
     {
         var host = await CreateRunnerHostAsync(new ScriptedActivities());
         var activities = host.Services.GetRequiredService<TaskWorkflowActivities>();
-        var taskId = await TemporalTestTasks.SubmitAsync(host);
+        var taskId = await RunnerTestTasks.SubmitAsync(host);
 
-        var start = await new ActivityEnvironment().RunAsync(() => activities.StartTaskAsync(TemporalTestTasks.Input(taskId)));
-        var again = await new ActivityEnvironment().RunAsync(() => activities.StartTaskAsync(TemporalTestTasks.Input(taskId)));
+        var start = await new ActivityEnvironment().RunAsync(() => activities.StartTaskAsync(RunnerTestTasks.Input(taskId)));
+        var again = await new ActivityEnvironment().RunAsync(() => activities.StartTaskAsync(RunnerTestTasks.Input(taskId)));
 
-        Assert.Equal(new TaskRunStart(TaskStatuses.Running, false, 32 * 1024, TemporalTestTasks.TraceParent), start);
+        Assert.Equal(new TaskRunStart(TaskStatuses.Running, false, 32 * 1024, RunnerTestTasks.TraceParent), start);
         Assert.Equal(start, again);
-        var task = await TemporalTestTasks.ReadAsync(host, taskId);
+        var task = await RunnerTestTasks.ReadAsync(host, taskId);
         Assert.Equal(TaskStatuses.Running, task.Status);
         Assert.NotNull(task.StartedAt);
-        Assert.Single(await TemporalTestTasks.EventsAsync(host, taskId), e => e.Type == TaskEventTypes.Started);
+        Assert.Single(await RunnerTestTasks.EventsAsync(host, taskId), e => e.Type == TaskEventTypes.Started);
     }
 
     [Fact]
@@ -42,12 +42,12 @@ public abstract class TemporalActivitiesTests : DatabaseTest
     {
         var host = await CreateRunnerHostAsync(new ScriptedActivities());
         var activities = host.Services.GetRequiredService<TaskWorkflowActivities>();
-        var taskId = await TemporalTestTasks.SubmitAsync(host, TaskStatuses.Cancelled);
+        var taskId = await RunnerTestTasks.SubmitAsync(host, TaskStatuses.Cancelled);
 
-        var start = await new ActivityEnvironment().RunAsync(() => activities.StartTaskAsync(TemporalTestTasks.Input(taskId)));
+        var start = await new ActivityEnvironment().RunAsync(() => activities.StartTaskAsync(RunnerTestTasks.Input(taskId)));
 
         Assert.Equal(TaskStatuses.Cancelled, start.Status);
-        Assert.DoesNotContain(await TemporalTestTasks.EventsAsync(host, taskId), e => e.Type == TaskEventTypes.Started);
+        Assert.DoesNotContain(await RunnerTestTasks.EventsAsync(host, taskId), e => e.Type == TaskEventTypes.Started);
     }
 
     [Fact]
@@ -56,12 +56,12 @@ public abstract class TemporalActivitiesTests : DatabaseTest
         var script = new ScriptedActivities();
         var host = await CreateRunnerHostAsync(script);
         var activities = host.Services.GetRequiredService<TaskWorkflowActivities>();
-        var taskId = await TemporalTestTasks.SubmitAsync(host);
-        var task = TemporalTestTasks.Input(taskId);
+        var taskId = await RunnerTestTasks.SubmitAsync(host);
+        var task = RunnerTestTasks.Input(taskId);
         var input = Json(new PlanInput(task, new PreparedTask(new ClaimedContent("Compare both regions.", null, 21, "text/plain"), 5, 5, false, StepUsage.None)));
 
         var result = await new ActivityEnvironment { Info = ActivityEnvironment.DefaultInfo with { Attempt = 2 } }
-            .RunAsync(() => activities.RunStepAsync(new StepRun(task, "plan", TaskActivities.Plan.Name, TemporalTestTasks.TraceParent, null), input));
+            .RunAsync(() => activities.RunStepAsync(new StepRun(task, "plan", TaskActivities.Plan.Name, RunnerTestTasks.TraceParent, null), input));
 
         Assert.Equal(2, result.Attempts);
         var plan = result.Output.Deserialize<TaskPlan>(TaskFlowJson.Options)!;
@@ -74,12 +74,12 @@ public abstract class TemporalActivitiesTests : DatabaseTest
         await new ActivityEnvironment().RunAsync(() => activities.RecordStepAsync(RoundTripped(record), result.Output));
         await new ActivityEnvironment().RunAsync(() => activities.RecordStepAsync(RoundTripped(record), result.Output));
 
-        var step = Assert.Single(await TemporalTestTasks.StepsAsync(host, taskId));
+        var step = Assert.Single(await RunnerTestTasks.StepsAsync(host, taskId));
         Assert.Equal(("plan", "plan", JournaledFlowContext.Succeeded, 2), (step.Key, step.Activity, step.Status, step.Attempts));
         Assert.Equal(result.Output.GetRawText(), step.Output);
-        var planned = Assert.Single(await TemporalTestTasks.EventsAsync(host, taskId), e => e.Type == TaskEventTypes.Planned);
+        var planned = Assert.Single(await RunnerTestTasks.EventsAsync(host, taskId), e => e.Type == TaskEventTypes.Planned);
         Assert.Contains("\"goal\":\"Compare and summarise\"", planned.Data, StringComparison.Ordinal);
-        var row = await TemporalTestTasks.ReadAsync(host, taskId);
+        var row = await RunnerTestTasks.ReadAsync(host, taskId);
         Assert.Equal((100, 20, 7), (row.InputTokens, row.OutputTokens, row.CostMicros));
     }
 
@@ -90,8 +90,8 @@ public abstract class TemporalActivitiesTests : DatabaseTest
         script.Fail["sub-agent/1"] = true;
         var host = await CreateRunnerHostAsync(script);
         var activities = host.Services.GetRequiredService<TaskWorkflowActivities>();
-        var taskId = await TemporalTestTasks.SubmitAsync(host);
-        var task = TemporalTestTasks.Input(taskId);
+        var taskId = await RunnerTestTasks.SubmitAsync(host);
+        var task = RunnerTestTasks.Input(taskId);
         var subAgent = new SubAgentInput(task, new PreparedTask(new ClaimedContent("context", null, 7, "text/plain"), 2, 2, false, StepUsage.None),
             new PlannedSubtask(1, "Compare both regions", "analysis", []), new SubtaskAssignment(1, BuiltInSubAgents.Analysis, 0.9, "scripted"), []);
 
@@ -103,7 +103,7 @@ public abstract class TemporalActivitiesTests : DatabaseTest
         Assert.Equal("sub-agent/1 is scripted to fail", failure.Message);
         Assert.Equal(2, failure.Details.ElementAt<int>(0));
         Assert.False(failure.NonRetryable);
-        Assert.Single(await TemporalTestTasks.EventsAsync(host, taskId), e => e.Key == "sub-agent.started/sub-agent/1");
+        Assert.Single(await RunnerTestTasks.EventsAsync(host, taskId), e => e.Key == "sub-agent.started/sub-agent/1");
 
         var reason = failure.Message;
         var record = new StepRecord(task, "sub-agent/1", TaskActivities.RunSubAgent.Name, JournaledFlowContext.Failed, 2, BuiltInSubAgents.Analysis,
@@ -111,11 +111,11 @@ public abstract class TemporalActivitiesTests : DatabaseTest
             TaskProgressEvents.SubAgentFailed("sub-agent/1", subAgent, reason, 2, TimeSpan.FromSeconds(3)));
         await new ActivityEnvironment().RunAsync(() => activities.RecordStepAsync(RoundTripped(record), null));
 
-        var step = Assert.Single(await TemporalTestTasks.StepsAsync(host, taskId));
+        var step = Assert.Single(await RunnerTestTasks.StepsAsync(host, taskId));
         Assert.Equal((JournaledFlowContext.Failed, 2, BuiltInSubAgents.Analysis), (step.Status, step.Attempts, step.SubAgentId));
         Assert.Null(step.Output);
         Assert.Contains("scripted to fail", step.Error, StringComparison.Ordinal);
-        var finished = Assert.Single(await TemporalTestTasks.EventsAsync(host, taskId), e => e.Key == "sub-agent.finished/sub-agent/1");
+        var finished = Assert.Single(await RunnerTestTasks.EventsAsync(host, taskId), e => e.Key == "sub-agent.finished/sub-agent/1");
         Assert.Contains("\"status\":\"failed\"", finished.Data, StringComparison.Ordinal);
     }
 
@@ -124,7 +124,7 @@ public abstract class TemporalActivitiesTests : DatabaseTest
     {
         var host = await CreateRunnerHostAsync(new ScriptedActivities(), new Dictionary<string, string?> { ["ClaimCheck:InlineThresholdBytes"] = "200" });
         var activities = host.Services.GetRequiredService<TaskWorkflowActivities>();
-        var task = TemporalTestTasks.Input(await TemporalTestTasks.SubmitAsync(host));
+        var task = RunnerTestTasks.Input(await RunnerTestTasks.SubmitAsync(host));
         var input = Json(new PlanInput(task, new PreparedTask(new ClaimedContent("Compare.", null, 8, "text/plain"), 2, 2, false, StepUsage.None)));
 
         var failure = await Assert.ThrowsAsync<ApplicationFailureException>(() => new ActivityEnvironment()
@@ -142,7 +142,7 @@ public abstract class TemporalActivitiesTests : DatabaseTest
         script.Hang["sub-agent/2"] = true;
         var host = await CreateRunnerHostAsync(script);
         var activities = host.Services.GetRequiredService<TaskWorkflowActivities>();
-        var task = TemporalTestTasks.Input(await TemporalTestTasks.SubmitAsync(host));
+        var task = RunnerTestTasks.Input(await RunnerTestTasks.SubmitAsync(host));
         var subAgent = new SubAgentInput(task, new PreparedTask(new ClaimedContent("context", null, 7, "text/plain"), 2, 2, false, StepUsage.None),
             new PlannedSubtask(2, "Draft a summary", "analysis", []), new SubtaskAssignment(2, BuiltInSubAgents.Analysis, 0.9, "scripted"), []);
         var heartbeats = 0;
@@ -165,7 +165,7 @@ public abstract class TemporalActivitiesTests : DatabaseTest
     }
 
     private Task<PlatformTestHost> CreateRunnerHostAsync(ScriptedActivities script, IReadOnlyDictionary<string, string?>? settings = null) =>
-        CreateHostAsync(builder => TemporalTestTasks.AddRunnerServices(builder, script), settings);
+        CreateHostAsync(builder => RunnerTestTasks.AddRunnerServices(builder, script), settings);
 
     private static JsonElement Json<T>(T value) => JsonSerializer.SerializeToElement(value, TaskFlowJson.Options);
 

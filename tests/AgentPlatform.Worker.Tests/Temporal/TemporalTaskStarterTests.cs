@@ -27,17 +27,17 @@ public abstract class TemporalTaskStarterTests : DatabaseTest
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var first = Starter(host, time);
         var second = Starter(host, time);
-        var queued = new[] { await TemporalTestTasks.SubmitAsync(host, priority: 1), await TemporalTestTasks.SubmitAsync(host, priority: 9) };
-        await TemporalTestTasks.SubmitAsync(host, TaskStatuses.Running);
+        var queued = new[] { await RunnerTestTasks.SubmitAsync(host, priority: 1), await RunnerTestTasks.SubmitAsync(host, priority: 9) };
+        await RunnerTestTasks.SubmitAsync(host, TaskStatuses.Running);
 
         var claimed = await first.ClaimQueuedAsync(10, Ct);
 
         Assert.Equal([queued[1], queued[0]], claimed.Select(t => t.TaskId));
-        Assert.Equal(TemporalTestTasks.Input(queued[1]), claimed[0] with { SubAgentHints = [] });
+        Assert.Equal(RunnerTestTasks.Input(queued[1]), claimed[0] with { SubAgentHints = [] });
         Assert.Empty(await second.ClaimQueuedAsync(10, Ct));
         time.Advance(TimeSpan.FromSeconds(31));
         Assert.Equal(2, (await second.ClaimQueuedAsync(10, Ct)).Count);
-        Assert.Equal(2, (await TemporalTestTasks.ReadAsync(host, queued[0])).Runs);
+        Assert.Equal(2, (await RunnerTestTasks.ReadAsync(host, queued[0])).Runs);
     }
 
     [Fact]
@@ -46,11 +46,11 @@ public abstract class TemporalTaskStarterTests : DatabaseTest
         var host = await CreateRunnerHostAsync();
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var starter = Starter(host, time);
-        var taskId = await TemporalTestTasks.SubmitAsync(host);
+        var taskId = await RunnerTestTasks.SubmitAsync(host);
 
         Assert.Equal(0, await starter.StartQueuedAsync(Ct));
 
-        var task = await TemporalTestTasks.ReadAsync(host, taskId);
+        var task = await RunnerTestTasks.ReadAsync(host, taskId);
         Assert.Equal(TaskStatuses.Queued, task.Status);
         Assert.Equal(starter.Owner, task.LeaseOwner);
         Assert.Empty(await starter.ClaimQueuedAsync(10, Ct));
@@ -59,7 +59,7 @@ public abstract class TemporalTaskStarterTests : DatabaseTest
     }
 
     private Task<PlatformTestHost> CreateRunnerHostAsync() =>
-        CreateHostAsync(builder => TemporalTestTasks.AddRunnerServices(builder, new ScriptedActivities()));
+        CreateHostAsync(builder => RunnerTestTasks.AddRunnerServices(builder, new ScriptedActivities()));
 
     private static TemporalTaskStarter Starter(PlatformTestHost host, TimeProvider time) => new(
         Unreachable,

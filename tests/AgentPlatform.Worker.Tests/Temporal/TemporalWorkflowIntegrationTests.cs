@@ -29,7 +29,7 @@ public sealed class TemporalWorkflowIntegrationTests : DatabaseTest
     {
         var script = new ScriptedActivities();
         var host = await StartRunnerAsync(script);
-        var taskId = await TemporalTestTasks.SubmitAsync(host);
+        var taskId = await RunnerTestTasks.SubmitAsync(host);
 
         var task = await WaitForFinalAsync(host, taskId);
 
@@ -37,10 +37,10 @@ public sealed class TemporalWorkflowIntegrationTests : DatabaseTest
         Assert.Equal("combined 2 of 2", task.Result);
         Assert.Equal(23, task.CostMicros);
         Assert.All(Steps.Take(7), step => Assert.Equal(1, script.RunsOf(step)));
-        var steps = await TemporalTestTasks.StepsAsync(host, taskId);
+        var steps = await RunnerTestTasks.StepsAsync(host, taskId);
         Assert.Equal(Steps.Order(), steps.Select(s => s.Key).Order());
         Assert.All(steps, s => Assert.Equal(JournaledFlowContext.Succeeded, s.Status));
-        var events = (await TemporalTestTasks.EventsAsync(host, taskId)).Select(e => e.Key).ToList();
+        var events = (await RunnerTestTasks.EventsAsync(host, taskId)).Select(e => e.Key).ToList();
         Assert.Equal(
             [TaskEventTypes.Submitted, TaskEventTypes.Started, TaskEventTypes.Planned, TaskEventTypes.Routed, "sub-agent.started/sub-agent/1",
              "sub-agent.finished/sub-agent/1", "sub-agent.started/sub-agent/2", "sub-agent.finished/sub-agent/2", TaskEventTypes.Aggregated,
@@ -54,7 +54,7 @@ public sealed class TemporalWorkflowIntegrationTests : DatabaseTest
         Assert.Equal(Steps, progress.Select(p => p.Key));
         // A task has one workflow, ever.
         await Assert.ThrowsAsync<WorkflowAlreadyStartedException>(() => client.StartWorkflowAsync(
-            (TaskWorkflow w) => w.RunAsync(TemporalTestTasks.Input(taskId)),
+            (TaskWorkflow w) => w.RunAsync(RunnerTestTasks.Input(taskId)),
             new WorkflowOptions(TaskWorkflow.WorkflowId(taskId), TaskRunnerOptions.TemporalTaskQueue) { IdReusePolicy = WorkflowIdReusePolicy.RejectDuplicate }));
     }
 
@@ -64,14 +64,14 @@ public sealed class TemporalWorkflowIntegrationTests : DatabaseTest
         var script = new ScriptedActivities();
         script.Fail["sub-agent/1"] = true;
         var host = await StartRunnerAsync(script);
-        var taskId = await TemporalTestTasks.SubmitAsync(host);
+        var taskId = await RunnerTestTasks.SubmitAsync(host);
 
         var task = await WaitForFinalAsync(host, taskId);
 
         Assert.Equal(TaskStatuses.Completed, task.Status);
         Assert.Equal("combined 1 of 2", task.Result);
         Assert.Equal(TaskActivities.RunSubAgent.Policy.MaxAttempts, script.RunsOf("sub-agent/1"));
-        var failed = Assert.Single(await TemporalTestTasks.StepsAsync(host, taskId), s => s.Key == "sub-agent/1");
+        var failed = Assert.Single(await RunnerTestTasks.StepsAsync(host, taskId), s => s.Key == "sub-agent/1");
         Assert.Equal((JournaledFlowContext.Failed, TaskActivities.RunSubAgent.Policy.MaxAttempts), (failed.Status, failed.Attempts));
         Assert.Equal("sub-agent/1 is scripted to fail", failed.Error);
     }
@@ -82,10 +82,10 @@ public sealed class TemporalWorkflowIntegrationTests : DatabaseTest
         var script = new ScriptedActivities();
         script.Hang["sub-agent/2"] = true;
         var host = await StartRunnerAsync(script);
-        var taskId = await TemporalTestTasks.SubmitAsync(host);
+        var taskId = await RunnerTestTasks.SubmitAsync(host);
         await script.HangStarted.Task.WaitAsync(TimeSpan.FromSeconds(60), Ct);
 
-        await using (var scope = host.CreateTenantScope(TemporalTestTasks.Tenant))
+        await using (var scope = host.CreateTenantScope(RunnerTestTasks.Tenant))
         {
             await scope.ServiceProvider.GetRequiredService<AgentPlatformDbContext>().Tasks.Where(t => t.Id == taskId)
                 .ExecuteUpdateAsync(set => set.SetProperty(t => t.CancelRequestedAt, DateTime.UtcNow), Ct);
@@ -94,14 +94,14 @@ public sealed class TemporalWorkflowIntegrationTests : DatabaseTest
         var task = await WaitForFinalAsync(host, taskId);
         Assert.Equal(TaskStatuses.Cancelled, task.Status);
         Assert.Equal(0, script.RunsOf("aggregate"));
-        Assert.Contains(await TemporalTestTasks.EventsAsync(host, taskId), e => e.Type == TaskEventTypes.Cancelled);
-        Assert.DoesNotContain(await TemporalTestTasks.StepsAsync(host, taskId), s => s.Key == "sub-agent/2");
+        Assert.Contains(await RunnerTestTasks.EventsAsync(host, taskId), e => e.Type == TaskEventTypes.Cancelled);
+        Assert.DoesNotContain(await RunnerTestTasks.StepsAsync(host, taskId), s => s.Key == "sub-agent/2");
     }
 
     private Task<PlatformTestHost> StartRunnerAsync(ScriptedActivities script) => CreateHostAsync(
         builder =>
         {
-            TemporalTestTasks.AddRunnerServices(builder, script);
+            RunnerTestTasks.AddRunnerServices(builder, script);
             builder.Services.AddTemporalTaskRunner();
         },
         new Dictionary<string, string?>
@@ -117,7 +117,7 @@ public sealed class TemporalWorkflowIntegrationTests : DatabaseTest
         var deadline = DateTime.UtcNow.AddSeconds(90);
         while (true)
         {
-            var task = await TemporalTestTasks.ReadAsync(host, taskId);
+            var task = await RunnerTestTasks.ReadAsync(host, taskId);
             if (TaskStatuses.IsFinal(task.Status))
             {
                 return task;

@@ -11,13 +11,13 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
-namespace AgentPlatform.Worker.Tests.Temporal;
+namespace AgentPlatform.Worker.Tests;
 
 /// <summary>
-/// What the Temporal runner's tests share: a host with the real journal, activity host, outcome activities and the
+/// What the runners' tests share: a host with the real journal, activity host, outcome activities and the
 /// Temporal runner's activities over scripted Main Agent and sub-agent activities, and tasks submitted to it.
 /// </summary>
-internal static class TemporalTestTasks
+internal static class RunnerTestTasks
 {
     public const string Tenant = "acme";
     public const string TraceParent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
