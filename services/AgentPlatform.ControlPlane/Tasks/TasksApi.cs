@@ -50,6 +50,7 @@ public static class TasksApi
         var tasks = endpoints.MapGroup("/api/tasks").WithTags("Tasks");
         tasks.MapPost("/", SubmitAsync).RequirePermission(Permissions.TasksWrite).Accepts<SubmitTaskRequest>("application/json");
         tasks.MapGet("/", ListAsync).RequirePermission(Permissions.TasksRead);
+        tasks.MapTaskStatistics();
         tasks.MapGet("/{id}", GetAsync).RequirePermission(Permissions.TasksRead);
         tasks.MapPost("/{id}/cancel", CancelAsync).RequirePermission(Permissions.TasksWrite);
         tasks.MapGet("/{id}/events", StreamEventsAsync).RequirePermission(Permissions.TasksRead);

@@ -5,8 +5,8 @@ using Microsoft.Extensions.Options;
 namespace AgentPlatform.ModelGateway.Governance;
 
 /// <summary>
-/// Requests and tokens per minute, for the tenant as a whole and for each caller (its API key, or the token's
-/// subject when it has none), on the counters port.
+/// Requests and tokens per minute, for the tenant as a whole and for each caller (its API key, else the user the
+/// call is charged to, else the token's subject), on the counters port.
 /// <para>
 /// Fixed one-minute windows aligned to the clock, not token buckets: a window counter is reserved with
 /// <see cref="ICounterStore.TryIncrementWithinAsync"/>, so a refused call takes nothing, a call refused by a later
@@ -60,10 +60,10 @@ public sealed partial class ModelRateLimiter(
         var windowStart = new DateTimeOffset(now.UtcTicks - (now.UtcTicks % WindowLength.Ticks), TimeSpan.Zero);
         var resetsIn = windowStart + WindowLength - now;
         var window = resetsIn + SettlementGrace;
-        var callerId = caller.ApiKeyId is not null ? $"key:{caller.ApiKeyId}" : $"subject:{caller.Subject}";
+        var (callerId, callerDescription) = CallerOf(caller);
         var checks = new List<Check>(4);
         AddChecks(checks, "tenant", $"the tenant '{caller.TenantId}'", tenantLimits, tokens);
-        AddChecks(checks, callerId, caller.ApiKeyId is not null ? $"the API key '{caller.ApiKeyId}'" : $"the caller '{caller.Subject}'", callerLimits, tokens);
+        AddChecks(checks, callerId, callerDescription, callerLimits, tokens);
 
         var taken = new List<TakenCounter>(checks.Count);
         var results = new List<(Check Check, long Used)>(checks.Count);
@@ -125,6 +125,16 @@ public sealed partial class ModelRateLimiter(
     // The caller's token is not passed on: once a reservation may have been made, it must be known, not abandoned.
     private async Task<T> WithTimeout<T>(ValueTask<T> operation) =>
         await operation.AsTask().WaitAsync(governanceOptions.CurrentValue.StoreTimeout, timeProvider);
+
+    /// <summary>
+    /// The caller a per-caller limit counts: the API key when the call came with one, else the user the call is
+    /// charged to — the token's subject for a user, the user a service acts for (so every task of the platform's
+    /// Worker counts against its submitter, not all of them against one <c>service:worker</c>) — else the subject.
+    /// </summary>
+    private static (string Id, string Description) CallerOf(ModelCaller caller) =>
+        caller.ApiKeyId is not null ? ($"key:{caller.ApiKeyId}", $"the API key '{caller.ApiKeyId}'")
+        : caller.UserId is not null ? ($"user:{caller.UserId}", $"the user '{caller.UserId}'")
+        : ($"subject:{caller.Subject}", $"the caller '{caller.Subject}'");
 
     private static void AddChecks(List<Check> checks, string subject, string description, RateLimitSettings limits, long tokens)
     {

@@ -3,6 +3,7 @@ using System.ClientModel.Primitives;
 using System.ComponentModel.DataAnnotations;
 using AgentPlatform.ServiceDefaults;
 using Microsoft.Extensions.AI;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using OpenAI;
 
@@ -40,6 +41,17 @@ public sealed class AgentModelOptions
     /// <summary>Tokens each model call may answer with.</summary>
     [Range(16, 100_000)]
     public int MaxOutputTokens { get; set; } = 1024;
+
+    /// <summary>
+    /// The longest single <c>Retry-After</c> of a 429 or 503 that a model call waits out before sending again;
+    /// a longer one goes back to the step as an error.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
+    public TimeSpan MaxRetryAfterWait { get; set; } = TimeSpan.FromSeconds(65);
+
+    /// <summary>All the waits of one model call together; the step's timeout bounds them too.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
+    public TimeSpan MaxRetryAfterTotalWait { get; set; } = TimeSpan.FromMinutes(5);
 }
 
 public static class ModelGatewayExtensions
@@ -50,7 +62,8 @@ public static class ModelGatewayExtensions
     /// The Worker's <see cref="IChatClient"/> and <see cref="IEmbeddingGenerator{TInput, TEmbedding}"/>:
     /// Microsoft.Extensions.AI's OpenAI clients against the model gateway,
     /// through an HTTP client that authenticates each call as its task's tenant. Retries and timeouts belong to the
-    /// macro flow's step policies, so the HTTP client adds none of its own. Calling it again adds nothing.
+    /// macro flow's step policies, so the HTTP client adds none of its own; it only waits out a rate limit's
+    /// <c>Retry-After</c> (<see cref="RetryAfterHandler"/>). Calling it again adds nothing.
     /// </summary>
     public static IHostApplicationBuilder AddModelGatewayClient(this IHostApplicationBuilder builder)
     {
@@ -60,10 +73,13 @@ public static class ModelGatewayExtensions
         }
 
         builder.Services.AddOptions<AgentModelOptions>().BindConfiguration(AgentModelOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddTransient<RetryAfterHandler>();
         builder.Services.AddTransient<ModelGatewayHandler>();
 #pragma warning disable EXTEXP0001 // RemoveAllResilienceHandlers is experimental; the flow's policies own retries.
         builder.Services.AddHttpClient(HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
             .RemoveAllResilienceHandlers()
+            .AddHttpMessageHandler<RetryAfterHandler>()
             .AddHttpMessageHandler<ModelGatewayHandler>();
 #pragma warning restore EXTEXP0001
         builder.Services.AddSingleton(services => OpenAiClient(services).GetChatClient(Options(services).Model).AsIChatClient());

@@ -96,9 +96,10 @@ public abstract class GovernanceTest : DatabaseTest
         int inputTokens = 100,
         int maxOutputTokens = 450,
         bool streamed = false,
-        bool dryRun = false) =>
+        bool dryRun = false,
+        string subject = "subject-1") =>
         new(
-            new ModelCaller(Tenant, "subject-1", userId, apiKeyId, "0af7651916cd43dd8448eb211c80319c", "task-1", "main-agent-1", "sub-agent-1"),
+            new ModelCaller(Tenant, subject, userId, apiKeyId, "0af7651916cd43dd8448eb211c80319c", "task-1", "main-agent-1", "sub-agent-1"),
             "chat",
             "gpt-test",
             Price,

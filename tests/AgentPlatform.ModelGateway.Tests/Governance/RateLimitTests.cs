@@ -99,15 +99,25 @@ public abstract class RateLimitContract : GovernanceTest
     }
 
     [Fact]
-    public async Task A_caller_without_a_key_is_limited_by_its_subject()
+    public async Task A_caller_without_a_key_is_limited_as_the_user_it_is_charged_to()
     {
         await StartAsync(new Dictionary<string, string?> { ["ModelGateway:RateLimits:Caller:RequestsPerMinute"] = "1" });
 
         await using var first = await AdmitAsync(Request(apiKeyId: null));
         var refusal = await RefuseAsync(Request(apiKeyId: null));
-
-        Assert.Contains("caller 'subject-1'", refusal.Message, StringComparison.Ordinal);
+        Assert.Contains("user 'user-1'", refusal.Message, StringComparison.Ordinal);
         await using var withKey = await AdmitAsync(Request(apiKeyId: "key-1"));
+
+        // A service acting for a user counts against that user, not against the service: the Worker's calls for
+        // two users' tasks do not share one limit, and the Worker's call for user-1 meets user-1's own calls.
+        await using var forAnotherUser = await AdmitAsync(Request(userId: "user-2", apiKeyId: null, subject: "service:worker"));
+        var forTheSameUser = await RefuseAsync(Request(userId: "user-1", apiKeyId: null, subject: "service:worker"));
+        Assert.Contains("user 'user-1'", forTheSameUser.Message, StringComparison.Ordinal);
+
+        // A caller charged to no user (a service on its own) is limited by its subject.
+        await using var service = await AdmitAsync(Request(userId: null, apiKeyId: null, subject: "service:worker"));
+        var serviceAgain = await RefuseAsync(Request(userId: null, apiKeyId: null, subject: "service:worker"));
+        Assert.Contains("caller 'service:worker'", serviceAgain.Message, StringComparison.Ordinal);
     }
 }
 
