@@ -63,17 +63,17 @@ public abstract class EmbeddedRunnerTests : DatabaseTest
         var crashing = new ScriptedActivities();
         crashing.Hang["sub-agent/2"] = true;
         var crashingHost = await CreateRunnerHostAsync(crashing, startRunner: false);
-        Assert.Equal([taskId], await leases.ClaimAsync("worker-a", 10, Ct));
+        Assert.Equal([taskId], await leases.ClaimAsync("worker-a", 10, [], Ct));
         using var death = new CancellationTokenSource();
         var run = RunFlowAsync(crashingHost, taskId, "worker-a", death.Token);
         await crashing.HangStarted.Task.WaitAsync(TimeSpan.FromSeconds(30), Ct);
         await death.CancelAsync(); // the process dies: nothing is released
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run);
 
-        Assert.Empty(await leases.ClaimAsync("worker-b", 10, Ct));
+        Assert.Empty(await leases.ClaimAsync("worker-b", 10, [], Ct));
         var deadline = DateTime.UtcNow.AddSeconds(30);
         IReadOnlyList<Guid> claimed;
-        while ((claimed = await leases.ClaimAsync("worker-b", 10, Ct)).Count == 0)
+        while ((claimed = await leases.ClaimAsync("worker-b", 10, [], Ct)).Count == 0)
         {
             Assert.True(DateTime.UtcNow < deadline, "the dead worker's lease never expired");
             await Task.Delay(100, Ct);
@@ -92,6 +92,27 @@ public abstract class EmbeddedRunnerTests : DatabaseTest
         var journal = crashingHost.Services.GetRequiredService<TaskJournal>();
         await Assert.ThrowsAsync<LeaseLostException>(() => journal.RecordEventAsync(
             RunnerTestTasks.Input(taskId), "worker-a", new TaskProgressEvent("late", "late", new { }), Ct));
+    }
+
+    [Fact]
+    public async Task A_task_whose_lease_lapsed_while_it_runs_here_is_not_claimed_again_beside_itself()
+    {
+        var host = await CreateRunnerHostAsync(new ScriptedActivities(), startRunner: false,
+            new Dictionary<string, string?> { ["TaskRunner:LeaseDuration"] = "00:00:01" });
+        var taskId = await RunnerTestTasks.SubmitAsync(host);
+        var leases = host.Services.GetRequiredService<TaskLeases>();
+        Assert.Equal([taskId], await leases.ClaimAsync("worker-a", 10, [], Ct));
+
+        // A starved machine: the renewal is late and the lease lapses while the run goes on here.
+        await Task.Delay(TimeSpan.FromMilliseconds(1200), Ct);
+
+        Assert.Empty(await leases.ClaimAsync("worker-a", 10, [taskId], Ct));
+        var renewed = await leases.RenewAsync(taskId, "worker-a", Ct);
+        Assert.True(renewed.Held);
+        Assert.Empty(await leases.ClaimAsync("worker-b", 10, [], Ct));
+        await using var scope = host.CreateTenantScope(Tenant);
+        var row = await scope.ServiceProvider.GetRequiredService<AgentPlatformDbContext>().Tasks.AsNoTracking().SingleAsync(t => t.Id == taskId, Ct);
+        Assert.Equal(1, row.Runs);
     }
 
     [Fact]
@@ -178,9 +199,22 @@ public abstract class EmbeddedRunnerTests : DatabaseTest
         }
 
         Assert.Equal(12, first.RunsOf("plan") + second.RunsOf("plan"));
-        await using var scope = workerA.CreateTenantScope(Tenant);
-        var db = scope.ServiceProvider.GetRequiredService<AgentPlatformDbContext>();
-        Assert.Equal(12 * 8, await db.TaskSteps.CountAsync(s => ids.Contains(s.TaskId), Ct));
+
+        // The complete step ends the task, and its journal row is written just after: wait for the last ones.
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        int journaled;
+        while ((journaled = await CountStepsAsync()) < 12 * 8 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50, Ct);
+        }
+
+        Assert.Equal(12 * 8, journaled);
+
+        async Task<int> CountStepsAsync()
+        {
+            await using var scope = workerA.CreateTenantScope(Tenant);
+            return await scope.ServiceProvider.GetRequiredService<AgentPlatformDbContext>().TaskSteps.CountAsync(s => ids.Contains(s.TaskId), Ct);
+        }
     }
 
     [Fact]

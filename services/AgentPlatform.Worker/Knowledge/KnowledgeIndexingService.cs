@@ -34,7 +34,7 @@ public sealed partial class KnowledgeIndexingService(
                 {
                     try
                     {
-                        foreach (var document in await leases.ClaimAsync(Owner, free, stoppingToken))
+                        foreach (var document in await leases.ClaimAsync(Owner, free, [.. running.Keys], stoppingToken))
                         {
                             claimed++;
                             running[document.Id] = IndexAndForgetAsync(document, stoppingToken);

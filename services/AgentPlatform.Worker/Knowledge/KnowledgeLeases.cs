@@ -17,12 +17,18 @@ public sealed record ClaimedDocument(Guid Id, string TenantId, int Attempt);
 /// </summary>
 public sealed class KnowledgeLeases(IServiceScopeFactory scopeFactory, TimeProvider timeProvider, IOptionsMonitor<KnowledgeOptions> options)
 {
-    /// <summary>Claims up to <paramref name="max"/> free documents for <paramref name="owner"/>, oldest first, counting an attempt on each.</summary>
-    public async Task<IReadOnlyList<ClaimedDocument>> ClaimAsync(string owner, int max, CancellationToken cancellationToken)
+    /// <summary>
+    /// Claims up to <paramref name="max"/> free documents for <paramref name="owner"/>, oldest first, counting an attempt
+    /// on each — but none of <paramref name="indexingHere"/>: a document this owner is still indexing under a lease
+    /// that lapsed (a late renewal) is not indexed a second time beside itself.
+    /// </summary>
+    public async Task<IReadOnlyList<ClaimedDocument>> ClaimAsync(string owner, int max, IReadOnlyCollection<Guid> indexingHere, CancellationToken cancellationToken)
     {
         await using var scope = SystemScope(out var db);
         var now = Now();
-        var candidates = await Free(db, now).OrderBy(d => d.CreatedAt).Select(d => d.Id).Take(max).ToListAsync(cancellationToken);
+        var excluded = indexingHere.ToArray();
+        var candidates = await Free(db, now).Where(d => !excluded.Contains(d.Id))
+            .OrderBy(d => d.CreatedAt).Select(d => d.Id).Take(max).ToListAsync(cancellationToken);
 
         var claimed = new List<ClaimedDocument>(candidates.Count);
         var expiresAt = now + options.CurrentValue.LeaseDuration;

@@ -44,7 +44,7 @@ public sealed partial class EmbeddedTaskRunner(
                 {
                     try
                     {
-                        foreach (var taskId in await leases.ClaimAsync(Owner, free, stoppingToken))
+                        foreach (var taskId in await leases.ClaimAsync(Owner, free, [.. running.Keys], stoppingToken))
                         {
                             claimed++;
                             running[taskId] = RunAndForgetAsync(taskId, stoppingToken);

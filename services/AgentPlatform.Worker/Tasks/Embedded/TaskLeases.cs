@@ -17,13 +17,20 @@ public readonly record struct LeaseState(bool Held, bool CancelRequested);
 /// </summary>
 public sealed class TaskLeases(IServiceScopeFactory scopeFactory, TimeProvider timeProvider, IOptionsMonitor<TaskRunnerOptions> options)
 {
-    /// <summary>Claims up to <paramref name="max"/> free tasks for <paramref name="owner"/>, highest priority and oldest first.</summary>
-    public async Task<IReadOnlyList<Guid>> ClaimAsync(string owner, int max, CancellationToken cancellationToken)
+    /// <summary>
+    /// Claims up to <paramref name="max"/> free tasks for <paramref name="owner"/>, highest priority and oldest first,
+    /// leaving out <paramref name="runningHere"/>: a task this owner is still running, whose lease lapsed because a
+    /// renewal came late (a starved machine), is not started a second time beside itself — its next renewal takes
+    /// the lease back unless another worker claimed it first, in which case the run here stops.
+    /// </summary>
+    public async Task<IReadOnlyList<Guid>> ClaimAsync(string owner, int max, IReadOnlyCollection<Guid> runningHere, CancellationToken cancellationToken)
     {
         await using var scope = SystemScope(out var db);
         var now = timeProvider.GetUtcNow().UtcDateTime;
+        var excluded = runningHere.ToArray();
         var candidates = await Unfinished(db)
             .Where(t => t.LeaseExpiresAt == null || t.LeaseExpiresAt <= now)
+            .Where(t => !excluded.Contains(t.Id))
             .OrderByDescending(t => t.Priority).ThenBy(t => t.CreatedAt)
             .Select(t => t.Id)
             .Take(max)
