@@ -43,6 +43,11 @@ var console = builder.AddProject<Projects.AgentPlatform_Console>(ResourceNames.C
     .WithReference(controlPlane)
     .WithReference(modelGateway)
     .WithReference(worker);
+if (builder.ExecutionContext.IsRunMode && builder.Configuration["ASPNETCORE_URLS"] is { Length: > 0 } dashboardUrls)
+{
+    // Trace ids on the console's pages link to this run's dashboard.
+    console.WithEnvironment("Console__TraceUrlTemplate", $"{dashboardUrls.Split(';')[0].TrimEnd('/')}/traces/detail/{{traceId}}");
+}
 
 infrastructure.WireCounters(identity.Validate(gateway))
     .WithReference(controlPlane)

@@ -60,7 +60,7 @@ public sealed class EmbeddedTopologyTests
 
             using var consolePage = await gateway.GetAsync(new Uri("/", UriKind.Relative), ct);
             Assert.Equal(HttpStatusCode.OK, consolePage.StatusCode);
-            Assert.Contains("<title>Platform status · AgentPlatform</title>", await consolePage.Content.ReadAsStringAsync(ct), StringComparison.Ordinal);
+            Assert.Contains("<title>Sign in · AgentPlatform</title>", await consolePage.Content.ReadAsStringAsync(ct), StringComparison.Ordinal);
 
             foreach (var (document, title) in new[] { ("controlplane", "AgentPlatform.ControlPlane"), ("modelgateway", "AgentPlatform.ModelGateway") })
             {
