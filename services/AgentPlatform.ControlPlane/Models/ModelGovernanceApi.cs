@@ -1,3 +1,4 @@
+using AgentPlatform.Domain.Models;
 using System.Globalization;
 using AgentPlatform.ControlPlane.Api;
 using AgentPlatform.Domain.Counters;

@@ -1,3 +1,4 @@
+using AgentPlatform.Domain.Models;
 using System.Text.RegularExpressions;
 using AgentPlatform.ControlPlane.Api;
 using AgentPlatform.Domain.Identity;

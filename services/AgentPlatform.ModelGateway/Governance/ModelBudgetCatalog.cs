@@ -1,3 +1,4 @@
+using AgentPlatform.Domain.Models;
 using System.Collections.Concurrent;
 using AgentPlatform.Infrastructure.Models;
 using AgentPlatform.Infrastructure.Persistence;

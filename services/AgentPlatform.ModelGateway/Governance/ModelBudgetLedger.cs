@@ -1,6 +1,6 @@
+using AgentPlatform.Domain.Models;
 using System.Globalization;
 using AgentPlatform.Domain.Counters;
-using AgentPlatform.Infrastructure.Models;
 using Microsoft.Extensions.Options;
 
 namespace AgentPlatform.ModelGateway.Governance;

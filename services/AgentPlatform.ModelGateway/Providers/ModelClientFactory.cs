@@ -1,8 +1,8 @@
+using AgentPlatform.Domain.Models;
 using AgentPlatform.Infrastructure.Tokens;
 using System.ClientModel;
 using System.ClientModel.Primitives;
 using System.Collections.Concurrent;
-using AgentPlatform.Infrastructure.Models;
 using AgentPlatform.ModelGateway.Providers.Offline;
 using AgentPlatform.ModelGateway.Routing;
 using Azure.AI.OpenAI;

@@ -1,5 +1,5 @@
+using AgentPlatform.Domain.Models;
 using System.Data.Common;
-using AgentPlatform.Infrastructure.Models;
 using AgentPlatform.ServiceDefaults;
 using Microsoft.Extensions.Options;
 

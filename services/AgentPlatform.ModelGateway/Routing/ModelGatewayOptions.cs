@@ -1,5 +1,5 @@
+using AgentPlatform.Domain.Models;
 using System.ComponentModel.DataAnnotations;
-using AgentPlatform.Infrastructure.Models;
 
 namespace AgentPlatform.ModelGateway.Routing;
 

@@ -1,4 +1,4 @@
-using AgentPlatform.Infrastructure.Models;
+using AgentPlatform.Domain.Models;
 using Microsoft.Extensions.Options;
 
 namespace AgentPlatform.ModelGateway.Routing;

@@ -1,6 +1,6 @@
+using AgentPlatform.Domain.Models;
 using System.Diagnostics;
 using System.Globalization;
-using AgentPlatform.Infrastructure.Models;
 using AgentPlatform.ModelGateway.Governance;
 
 namespace AgentPlatform.ModelGateway.Routing;

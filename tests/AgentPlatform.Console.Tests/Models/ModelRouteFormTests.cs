@@ -1,3 +1,4 @@
+using AgentPlatform.Domain.Models;
 using AgentPlatform.Console.Models;
 
 namespace AgentPlatform.Console.Tests.Models;
@@ -9,7 +10,7 @@ public sealed class ModelRouteFormTests
     {
         var form = ModelRouteForm.New();
         form.Alias = " chat-fast ";
-        form.Strategy = RouteStrategyNames.Weighted;
+        form.Strategy = RouteStrategies.Weighted;
         form.Fallbacks = "default, offline";
         form.Deployments[0].Model = "gpt-4o-mini";
         form.Deployments[0].TimeoutSeconds = 45;
@@ -87,11 +88,11 @@ public sealed class ModelRouteFormTests
     }
 
     [Theory]
-    [InlineData(ModelProviderNames.AzureOpenAi, null, true)]
-    [InlineData(ModelProviderNames.Ollama, "http://localhost:11434/v1", false)]
-    [InlineData(ModelProviderNames.OpenAi, null, false)]
-    [InlineData(ModelProviderNames.OpenAi, "ftp://example.com", true)]
-    [InlineData(ModelProviderNames.Offline, "http://localhost", true)]
+    [InlineData(ModelProviders.AzureOpenAi, null, true)]
+    [InlineData(ModelProviders.Ollama, "http://localhost:11434/v1", false)]
+    [InlineData(ModelProviders.OpenAi, null, false)]
+    [InlineData(ModelProviders.OpenAi, "ftp://example.com", true)]
+    [InlineData(ModelProviders.Offline, "http://localhost", true)]
     public void The_endpoint_is_checked_per_provider(string provider, string? endpoint, bool refused)
     {
         var form = Valid();
@@ -105,13 +106,13 @@ public sealed class ModelRouteFormTests
     public void An_existing_route_round_trips_through_the_form_unchanged()
     {
         var deployment = new ModelDeployment(
-            Guid.NewGuid(), "primary", ModelProviderNames.AzureOpenAi, "https://example.openai.azure.com", "gpt-4o", Guid.NewGuid(), 1, 3,
+            Guid.NewGuid(), "primary", ModelProviders.AzureOpenAi, "https://example.openai.azure.com", "gpt-4o", Guid.NewGuid(), 1, 3,
             TimeSpan.FromSeconds(30), 2, TimeSpan.FromMinutes(1), 64_000, 2_500_000, 10_000_000, 1_250_000, Enabled: false);
-        var route = new ModelRoute(Guid.NewGuid(), "chat", RouteStrategyNames.Priority, ["default"], "Main chat", [deployment], DateTime.UtcNow, DateTime.UtcNow, Guid.NewGuid());
+        var route = new ModelRoute(Guid.NewGuid(), "chat", RouteStrategies.Priority, ["default"], "Main chat", [deployment], DateTime.UtcNow, DateTime.UtcNow, Guid.NewGuid());
 
         var request = ModelRouteForm.From(route).ToRequest();
 
-        Assert.Equal(new ModelRouteRequest("chat", RouteStrategyNames.Priority, request.Fallbacks, "Main chat", request.Deployments), request);
+        Assert.Equal(new ModelRouteRequest("chat", RouteStrategies.Priority, request.Fallbacks, "Main chat", request.Deployments), request);
         Assert.Equal(["default"], request.Fallbacks);
         Assert.Equal(
             new ModelDeploymentRequest(deployment.Name, deployment.Provider, deployment.Endpoint, deployment.Model, deployment.CredentialId, deployment.Priority,

@@ -1,3 +1,4 @@
+using AgentPlatform.Domain.Models;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;

@@ -1,3 +1,4 @@
+using AgentPlatform.Domain.Models;
 using AgentPlatform.Domain.Counters;
 using AgentPlatform.Infrastructure.Models;
 using AgentPlatform.Infrastructure.Persistence;

@@ -1,4 +1,4 @@
-using AgentPlatform.Infrastructure.Models;
+using AgentPlatform.Domain.Models;
 using AgentPlatform.ModelGateway.Governance;
 using AgentPlatform.ServiceDefaults;
 using AgentPlatform.Testing;

@@ -1,9 +1,9 @@
+using AgentPlatform.Domain.Models;
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using System.Text.Json;
 using AgentPlatform.Domain.Counters;
 using AgentPlatform.Domain.Telemetry;
-using AgentPlatform.Infrastructure.Models;
 using AgentPlatform.ModelGateway.Governance;
 using AgentPlatform.Testing;
 using Microsoft.Extensions.DependencyInjection;

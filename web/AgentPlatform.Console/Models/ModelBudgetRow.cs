@@ -1,3 +1,4 @@
+using AgentPlatform.Domain.Models;
 using AgentPlatform.Console.Platform;
 
 namespace AgentPlatform.Console.Models;
@@ -11,11 +12,11 @@ public sealed record ModelBudgetRow(ModelBudget Budget, ModelBudgetStatus? Statu
 /// <summary>The budget editor's fields: scope, subject and period when creating; only the limit can change later.</summary>
 public sealed class ModelBudgetForm
 {
-    public string Scope { get; set; } = BudgetScopes.Tenant;
+    public string Scope { get; set; } = ModelBudgetKeys.TenantScope;
 
     public string? SubjectId { get; set; }
 
-    public string Period { get; set; } = BudgetPeriods.Monthly;
+    public string Period { get; set; } = ModelBudgetKeys.Monthly;
 
     public const decimal MaxLimit = 1_000_000_000_000m;
 
@@ -35,18 +36,18 @@ public sealed class ModelBudgetForm
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
         if (creating)
         {
-            if (!BudgetScopes.All.Contains(Scope))
+            if (!ModelBudgetKeys.Scopes.Contains(Scope))
             {
-                errors["scope"] = [$"The scope is one of {string.Join(", ", BudgetScopes.All)}."];
+                errors["scope"] = [$"The scope is one of {string.Join(", ", ModelBudgetKeys.Scopes)}."];
             }
-            else if (Scope != BudgetScopes.Tenant && !Guid.TryParse(SubjectId?.Trim(), out _))
+            else if (Scope != ModelBudgetKeys.TenantScope && !Guid.TryParse(SubjectId?.Trim(), out _))
             {
-                errors["subjectId"] = [Scope == BudgetScopes.User ? "Choose the user (their id)." : "Choose the API key."];
+                errors["subjectId"] = [Scope == ModelBudgetKeys.UserScope ? "Choose the user (their id)." : "Choose the API key."];
             }
 
-            if (!BudgetPeriods.All.Contains(Period))
+            if (!ModelBudgetKeys.Periods.Contains(Period))
             {
-                errors["period"] = [$"The period is one of {string.Join(", ", BudgetPeriods.All)}."];
+                errors["period"] = [$"The period is one of {string.Join(", ", ModelBudgetKeys.Periods)}."];
             }
         }
 
@@ -59,7 +60,7 @@ public sealed class ModelBudgetForm
     }
 
     public CreateModelBudgetRequest ToCreateRequest() =>
-        new(Scope, Scope == BudgetScopes.Tenant ? null : SubjectId?.Trim(), ModelFormat.ToMicros(Limit), Period);
+        new(Scope, Scope == ModelBudgetKeys.TenantScope ? null : SubjectId?.Trim(), ModelFormat.ToMicros(Limit), Period);
 
     public UpdateModelBudgetRequest ToUpdateRequest() => new(ModelFormat.ToMicros(Limit));
 }

@@ -2,44 +2,8 @@ namespace AgentPlatform.Console.Models;
 
 // The control plane's model routes, budgets and usage APIs (camelCase, see
 // services/AgentPlatform.ControlPlane/Models/ModelContracts.cs), as far as the console reads and writes them. The
-// names below are the values the API accepts (services/AgentPlatform.Infrastructure/Models).
-
-public static class RouteStrategyNames
-{
-    public const string Priority = "priority";
-    public const string Weighted = "weighted";
-    public const string LowestLatency = "lowest-latency";
-    public const string LeastBusy = "least-busy";
-
-    public static IReadOnlyList<string> All { get; } = [Priority, Weighted, LowestLatency, LeastBusy];
-}
-
-public static class ModelProviderNames
-{
-    public const string OpenAi = "openai";
-    public const string AzureOpenAi = "azure-openai";
-    public const string Ollama = "ollama";
-    public const string Offline = "offline";
-
-    public static IReadOnlyList<string> All { get; } = [OpenAi, AzureOpenAi, Ollama, Offline];
-}
-
-public static class BudgetScopes
-{
-    public const string Tenant = "tenant";
-    public const string User = "user";
-    public const string ApiKey = "api-key";
-
-    public static IReadOnlyList<string> All { get; } = [Tenant, User, ApiKey];
-}
-
-public static class BudgetPeriods
-{
-    public const string Daily = "daily";
-    public const string Monthly = "monthly";
-
-    public static IReadOnlyList<string> All { get; } = [Daily, Monthly];
-}
+// values the API accepts (strategies, providers, budget scopes and periods, limits) are shared from
+// AgentPlatform.Domain.Models.
 
 public static class UsageGroupings
 {

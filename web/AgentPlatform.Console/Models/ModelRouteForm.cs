@@ -1,3 +1,4 @@
+using AgentPlatform.Domain.Models;
 using System.Globalization;
 using System.Text.RegularExpressions;
 
@@ -12,16 +13,10 @@ public sealed partial class ModelRouteForm
 {
     public const int MaxDeployments = 20;
     public const int MaxFallbacks = 10;
-    public const int MaxPriority = 1000;
-    public const int MaxWeight = 1000;
-    public const int MaxRetries = 5;
-    public const int MaxContextWindow = 100_000_000;
-    public static readonly TimeSpan MaxTimeout = TimeSpan.FromMinutes(10);
-    public static readonly TimeSpan MaxCooldown = TimeSpan.FromHours(1);
 
     public string Alias { get; set; } = "";
 
-    public string Strategy { get; set; } = RouteStrategyNames.Priority;
+    public string Strategy { get; set; } = RouteStrategies.Priority;
 
     /// <summary>Fallback aliases, comma-separated, tried in order.</summary>
     public string Fallbacks { get; set; } = "";
@@ -76,9 +71,9 @@ public sealed partial class ModelRouteForm
             Add("alias", "Use up to 100 letters, digits and . _ : / @ -, starting with a letter or digit.");
         }
 
-        if (!RouteStrategyNames.All.Contains(Strategy))
+        if (!RouteStrategies.All.Contains(Strategy))
         {
-            Add("strategy", $"The strategy is one of {string.Join(", ", RouteStrategyNames.All)}.");
+            Add("strategy", $"The strategy is one of {string.Join(", ", RouteStrategies.All)}.");
         }
 
         var fallbacks = FallbackAliases;
@@ -152,7 +147,7 @@ public sealed class DeploymentForm
 {
     public string Name { get; set; } = "deployment-1";
 
-    public string Provider { get; set; } = ModelProviderNames.OpenAi;
+    public string Provider { get; set; } = ModelProviders.OpenAi;
 
     public string? Endpoint { get; set; }
 
@@ -230,9 +225,9 @@ public sealed class DeploymentForm
             add($"{field}.name", $"The deployment name '{name}' is used twice in this route.");
         }
 
-        if (!ModelProviderNames.All.Contains(Provider))
+        if (!ModelProviders.All.Contains(Provider))
         {
-            add($"{field}.provider", $"The provider is one of {string.Join(", ", ModelProviderNames.All)}.");
+            add($"{field}.provider", $"The provider is one of {string.Join(", ", ModelProviders.All)}.");
         }
 
         ValidateEndpoint(field, add);
@@ -241,32 +236,32 @@ public sealed class DeploymentForm
             add($"{field}.model", "Enter the provider's model name (at most 200 characters).");
         }
 
-        if (Priority is < 0 or > ModelRouteForm.MaxPriority)
+        if (Priority is < 0 or > ModelDeploymentLimits.MaxPriority)
         {
             add($"{field}.priority", "The priority is between 0 and 1000 (lower is tried first).");
         }
 
-        if (Weight is < 1 or > ModelRouteForm.MaxWeight)
+        if (Weight is < 1 or > ModelDeploymentLimits.MaxWeight)
         {
             add($"{field}.weight", "The weight is between 1 and 1000.");
         }
 
-        if (!(TimeoutSeconds > 0 && TimeoutSeconds <= ModelRouteForm.MaxTimeout.TotalSeconds))
+        if (!(TimeoutSeconds > 0 && TimeoutSeconds <= ModelDeploymentLimits.MaxTimeout.TotalSeconds))
         {
-            add($"{field}.timeout", $"The timeout is more than 0 and at most {ModelRouteForm.MaxTimeout.TotalSeconds.ToString(CultureInfo.InvariantCulture)} seconds.");
+            add($"{field}.timeout", $"The timeout is more than 0 and at most {ModelDeploymentLimits.MaxTimeout.TotalSeconds.ToString(CultureInfo.InvariantCulture)} seconds.");
         }
 
-        if (!(CooldownSeconds > 0 && CooldownSeconds <= ModelRouteForm.MaxCooldown.TotalSeconds))
+        if (!(CooldownSeconds > 0 && CooldownSeconds <= ModelDeploymentLimits.MaxCooldown.TotalSeconds))
         {
-            add($"{field}.cooldown", $"The cooldown is more than 0 and at most {ModelRouteForm.MaxCooldown.TotalSeconds.ToString(CultureInfo.InvariantCulture)} seconds.");
+            add($"{field}.cooldown", $"The cooldown is more than 0 and at most {ModelDeploymentLimits.MaxCooldown.TotalSeconds.ToString(CultureInfo.InvariantCulture)} seconds.");
         }
 
-        if (MaxRetries is < 0 or > ModelRouteForm.MaxRetries)
+        if (MaxRetries is < 0 or > ModelDeploymentLimits.MaxRetries)
         {
             add($"{field}.maxRetries", "Retries are between 0 and 5.");
         }
 
-        if (ContextWindow is < 1 or > ModelRouteForm.MaxContextWindow)
+        if (ContextWindow is < 1 or > ModelDeploymentLimits.MaxContextWindow)
         {
             add($"{field}.contextWindow", "The context window is a positive number of tokens.");
         }
@@ -282,7 +277,7 @@ public sealed class DeploymentForm
         var endpoint = Endpoint?.Trim();
         if (string.IsNullOrEmpty(endpoint))
         {
-            if (Provider is ModelProviderNames.AzureOpenAi or ModelProviderNames.Ollama)
+            if (Provider is ModelProviders.AzureOpenAi or ModelProviders.Ollama)
             {
                 add($"{field}.endpoint", $"A {Provider} deployment needs its endpoint (an absolute http or https URL).");
             }
@@ -290,7 +285,7 @@ public sealed class DeploymentForm
             return;
         }
 
-        if (Provider == ModelProviderNames.Offline)
+        if (Provider == ModelProviders.Offline)
         {
             add($"{field}.endpoint", "An offline deployment calls no endpoint; leave it empty.");
         }

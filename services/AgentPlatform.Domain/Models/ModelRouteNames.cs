@@ -1,4 +1,4 @@
-namespace AgentPlatform.Infrastructure.Models;
+namespace AgentPlatform.Domain.Models;
 
 /// <summary>How a route spreads calls over its deployments.</summary>
 public static class RouteStrategies

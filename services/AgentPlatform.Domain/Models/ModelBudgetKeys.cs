@@ -1,4 +1,4 @@
-namespace AgentPlatform.Infrastructure.Models;
+namespace AgentPlatform.Domain.Models;
 
 /// <summary>
 /// Where budget spending lives in the counters port: one counter per budget and period, in micro-units.
