@@ -20,7 +20,7 @@ as_postgres() {
 }
 
 wait_for_port() { # name port
-  for _ in $(seq 1 100); do
+  for _ in $(seq 1 300); do  # up to 30 s: a loaded machine starts node slowly
     if (exec 3<>"/dev/tcp/127.0.0.1/$2") 2>/dev/null; then return 0; fi
     sleep 0.1
   done

@@ -43,5 +43,7 @@ public sealed class UsageChartTests
 
         Assert.True(chart.IsEmpty);
         Assert.Equal(30, chart.Labels.Length);
+        // Thirty labels would overlap: every 7th day is labelled.
+        Assert.Equal(["11-01", "11-08", "11-15", "11-22", "11-29"], chart.Labels.Where(label => label.Length > 0));
     }
 }

@@ -17,6 +17,9 @@ public abstract class PlatformFixture : IAsyncDisposable
     /// <summary>Settings of the class's choosing, on top of <see cref="RunningPlatform"/>'s.</summary>
     protected virtual IReadOnlyDictionary<string, string?> Settings { get; } = new Dictionary<string, string?>();
 
+    /// <summary>Whether the platform runs the admin console too (<see cref="RunningPlatform.StartConsole"/>).</summary>
+    protected virtual bool StartsConsole => false;
+
     protected abstract TestDatabase CreateDatabase();
 
     /// <summary>The settings the platform starts with; override to start what they point at first.</summary>
@@ -35,6 +38,10 @@ public abstract class PlatformFixture : IAsyncDisposable
                 var settings = await CreateSettingsAsync();
                 database = CreateDatabase();
                 platform = await RunningPlatform.StartAsync(database, settings);
+                if (StartsConsole)
+                {
+                    platform.StartConsole();
+                }
             }
 
             return platform;

@@ -1,3 +1,4 @@
+extern alias console;
 extern alias controlplane;
 extern alias gateway;
 extern alias modelgateway;
@@ -22,7 +23,8 @@ namespace AgentPlatform.ControlPlane.Tests.Support;
 /// The public path of the platform, in-process and on real loopback sockets: the gateway in front of the
 /// control plane and the model gateway, configured exactly as the AppHost configures them (service
 /// discovery by configuration, the gateway's address as token issuer) over a migrated
-/// <see cref="TestDatabase"/>. Tests talk to <see cref="Gateway"/> like any client would.
+/// <see cref="TestDatabase"/>. Tests talk to <see cref="Gateway"/> like any client would. The admin console, which
+/// the gateway serves at <c>/</c>, runs only once <see cref="StartConsole"/> has started it.
 /// </summary>
 public sealed class RunningPlatform : IAsyncDisposable
 {
@@ -36,9 +38,18 @@ public sealed class RunningPlatform : IAsyncDisposable
 
     private readonly List<IAsyncDisposable> factories = [];
 
-    private RunningPlatform(Uri gatewayAddress) => GatewayAddress = gatewayAddress;
+    private readonly Lock consoleLock = new();
+    private bool consoleStarted;
+
+    private RunningPlatform(Uri gatewayAddress, Uri consoleAddress) => (GatewayAddress, ConsoleAddress) = (gatewayAddress, consoleAddress);
 
     public Uri GatewayAddress { get; }
+
+    /// <summary>
+    /// Where the gateway sends the console's routes. Nothing listens there (the routes answer 502) until
+    /// <see cref="StartConsole"/>; people and browser tests use the console through <see cref="GatewayAddress"/>.
+    /// </summary>
+    public Uri ConsoleAddress { get; }
 
     /// <summary>The control plane's own address, for tests that must bypass the gateway.</summary>
     public Uri ControlPlaneAddress { get; private set; } = null!;
@@ -63,7 +74,7 @@ public sealed class RunningPlatform : IAsyncDisposable
         }
 
         var gatewayPort = FreeTcpPort();
-        var platform = new RunningPlatform(new Uri($"http://127.0.0.1:{gatewayPort}"));
+        var platform = new RunningPlatform(new Uri($"http://127.0.0.1:{gatewayPort}"), new Uri($"http://127.0.0.1:{FreeTcpPort()}"));
         var shared = new Dictionary<string, string?>(database.Configuration)
         {
             ["Authentication:Issuer"] = platform.GatewayAddress.ToString().TrimEnd('/'),
@@ -100,8 +111,8 @@ public sealed class RunningPlatform : IAsyncDisposable
         var gatewaySettings = new Dictionary<string, string?>(withControlPlane)
         {
             ["services:modelgateway:http:0"] = modelGateway.Address.ToString(),
-            // No console in this platform: its routes answer 502.
-            ["services:console:http:0"] = $"http://127.0.0.1:{FreeTcpPort()}",
+            // The console's port stays free until StartConsole: till then its routes answer 502.
+            ["services:console:http:0"] = platform.ConsoleAddress.ToString(),
         };
         var gatewayFactory = platform.Start(new ServiceFactory<gateway::Program>(gatewaySettings), gatewayPort);
         platform.GatewayServices = gatewayFactory.Services;
@@ -120,6 +131,35 @@ public sealed class RunningPlatform : IAsyncDisposable
         factory.UseKestrel(options => options.Listen(IPAddress.Loopback, 0));
         factory.StartServer();
         return factory;
+    }
+
+    /// <summary>
+    /// Starts the admin console on <see cref="ConsoleAddress"/>, where the gateway routes <c>/</c>, configured as the
+    /// AppHost configures it (the control plane and the model gateway by service discovery). It stops with the
+    /// platform; a second call is a no-op, as one console answers for the platform.
+    /// </summary>
+    public void StartConsole(IReadOnlyDictionary<string, string?>? settings = null)
+    {
+        lock (consoleLock)
+        {
+            if (consoleStarted)
+            {
+                return;
+            }
+
+            var consoleSettings = new Dictionary<string, string?>(SharedSettings)
+            {
+                // The console's appsettings log every HTTP call at Information; a failing test's output needs less.
+                ["Logging:LogLevel:Default"] = "Warning",
+            };
+            foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+            {
+                consoleSettings[key] = value;
+            }
+
+            Start(new ServiceFactory<console::Program>(consoleSettings), ConsoleAddress.Port);
+            consoleStarted = true;
+        }
     }
 
     /// <summary>The configuration a Worker of this platform runs with, in-process or as its own process.</summary>

@@ -12,10 +12,14 @@ public sealed class UsageChart
     public const string CostSeries = "Cost";
     public const string TokensSeries = "Tokens";
 
+    /// <summary>Up to this many days every bar has its label.</summary>
+    public const int MaxLabelledDays = 14;
+
     private UsageChart(IReadOnlyList<DateOnly> days, double[] cost, double[] tokens)
     {
         Days = days;
-        Labels = [.. days.Select(d => d.ToString("MM-dd", CultureInfo.InvariantCulture))];
+        // A label under every bar while they fit; over two weeks, every 7th day so they do not overlap.
+        Labels = [.. days.Select((d, i) => days.Count <= MaxLabelledDays || i % 7 == 0 ? d.ToString("MM-dd", CultureInfo.InvariantCulture) : "")];
         Cost = cost;
         Tokens = tokens;
     }
