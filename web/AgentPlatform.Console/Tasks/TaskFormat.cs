@@ -21,8 +21,8 @@ public static class TaskFormat
 
     public static string Tokens(long tokens) => tokens.ToString("N0", CultureInfo.InvariantCulture);
 
-    /// <summary>Cost is kept in millionths of the price list's currency unit.</summary>
-    public static string Cost(long micros) => (micros / 1_000_000.0).ToString("0.######", CultureInfo.InvariantCulture);
+    /// <summary>Cost (millionths of the price list's currency unit) read as on the dashboard, so both pages agree.</summary>
+    public static string Cost(long micros) => Dashboard.DashboardFormat.Cost(micros);
 
     /// <summary>A result as text: a JSON string as its text, anything else as indented JSON.</summary>
     public static string Result(JsonElement result) =>
