@@ -1,5 +1,5 @@
-using System.Collections.Concurrent;
 using AgentPlatform.Infrastructure.Leases;
+using AgentPlatform.Worker.Leasing;
 using Microsoft.Extensions.Options;
 
 namespace AgentPlatform.Worker.Knowledge;
@@ -14,61 +14,24 @@ public sealed partial class KnowledgeIndexingService(
     KnowledgeLeases leases,
     KnowledgeIndexer indexer,
     IOptionsMonitor<KnowledgeOptions> options,
-    ILogger<KnowledgeIndexingService> logger) : BackgroundService
+    ILogger<KnowledgeIndexingService> logger) : LeasedWorkService<ClaimedDocument>
 {
-    private readonly ConcurrentDictionary<Guid, Task> running = new();
-    private readonly SemaphoreSlim finished = new(0);
-
     /// <summary>Who holds this indexer's leases: unique per indexer, even with several in one process.</summary>
     public string Owner { get; } = $"{DistributedLeaseManager.ProcessOwner}/knowledge/{Guid.NewGuid():N}";
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override int MaxConcurrent => options.CurrentValue.MaxConcurrentDocuments;
+
+    protected override TimeSpan PollInterval => options.CurrentValue.PollInterval;
+
+    protected override Guid IdOf(ClaimedDocument document) => document.Id;
+
+    protected override Task<IReadOnlyList<ClaimedDocument>> ClaimAsync(int max, IReadOnlyCollection<Guid> runningHere, CancellationToken cancellationToken) =>
+        leases.ClaimAsync(Owner, max, runningHere, cancellationToken);
+
+    protected override void OnClaimFailed(Exception exception) => LogClaimFailed(logger, exception);
+
+    protected override async Task ProcessAsync(ClaimedDocument document, CancellationToken stoppingToken)
     {
-        try
-        {
-            while (!stoppingToken.IsCancellationRequested)
-            {
-                var free = options.CurrentValue.MaxConcurrentDocuments - running.Count;
-                var claimed = 0;
-                if (free > 0)
-                {
-                    try
-                    {
-                        foreach (var document in await leases.ClaimAsync(Owner, free, [.. running.Keys], stoppingToken))
-                        {
-                            claimed++;
-                            running[document.Id] = IndexAndForgetAsync(document, stoppingToken);
-                        }
-                    }
-                    catch (Exception exception) when (exception is not OperationCanceledException)
-                    {
-                        LogClaimFailed(logger, exception);
-                    }
-                }
-
-                if (claimed == 0 || running.Count >= options.CurrentValue.MaxConcurrentDocuments)
-                {
-                    // Sleep until the poll interval passes or a slot frees up.
-                    await finished.WaitAsync(options.CurrentValue.PollInterval, stoppingToken);
-                }
-            }
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-        }
-
-        await Task.WhenAll(running.Values);
-    }
-
-    public override void Dispose()
-    {
-        finished.Dispose();
-        base.Dispose();
-    }
-
-    private async Task IndexAndForgetAsync(ClaimedDocument document, CancellationToken stoppingToken)
-    {
-        await Task.Yield();
         try
         {
             await indexer.IndexAsync(document, Owner, stoppingToken);
@@ -89,11 +52,6 @@ public sealed partial class KnowledgeIndexingService(
         {
             // Recording the outcome failed (the database went away): the lease expires and another attempt follows.
             LogIndexingFailed(logger, exception, document.Id);
-        }
-        finally
-        {
-            running.TryRemove(document.Id, out _);
-            finished.Release();
         }
     }
 

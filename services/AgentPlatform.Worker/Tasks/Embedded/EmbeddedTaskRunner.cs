@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using AgentPlatform.Domain.Telemetry;
 using AgentPlatform.Infrastructure.Leases;
@@ -6,6 +5,7 @@ using AgentPlatform.Infrastructure.Persistence;
 using AgentPlatform.Infrastructure.Tasks;
 using AgentPlatform.Infrastructure.Tenancy;
 using AgentPlatform.Orchestration;
+using AgentPlatform.Worker.Leasing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -24,55 +24,24 @@ public sealed partial class EmbeddedTaskRunner(
     IServiceScopeFactory scopeFactory,
     IOptionsMonitor<TaskRunnerOptions> options,
     TimeProvider timeProvider,
-    ILogger<EmbeddedTaskRunner> logger) : BackgroundService
+    ILogger<EmbeddedTaskRunner> logger) : LeasedWorkService<Guid>
 {
-    private readonly ConcurrentDictionary<Guid, Task> running = new();
-    private readonly SemaphoreSlim finished = new(0);
-
     /// <summary>Who holds this runner's leases: unique per runner, even with several in one process.</summary>
     public string Owner { get; } = $"{DistributedLeaseManager.ProcessOwner}/{Guid.NewGuid():N}";
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override int MaxConcurrent => options.CurrentValue.MaxConcurrentTasks;
+
+    protected override TimeSpan PollInterval => options.CurrentValue.PollInterval;
+
+    protected override Guid IdOf(Guid taskId) => taskId;
+
+    protected override Task<IReadOnlyList<Guid>> ClaimAsync(int max, IReadOnlyCollection<Guid> runningHere, CancellationToken cancellationToken) =>
+        leases.ClaimAsync(Owner, max, runningHere, cancellationToken);
+
+    protected override void OnClaimFailed(Exception exception) => LogClaimFailed(logger, exception);
+
+    protected override async Task ProcessAsync(Guid taskId, CancellationToken stoppingToken)
     {
-        try
-        {
-            while (!stoppingToken.IsCancellationRequested)
-            {
-                var free = options.CurrentValue.MaxConcurrentTasks - running.Count;
-                var claimed = 0;
-                if (free > 0)
-                {
-                    try
-                    {
-                        foreach (var taskId in await leases.ClaimAsync(Owner, free, [.. running.Keys], stoppingToken))
-                        {
-                            claimed++;
-                            running[taskId] = RunAndForgetAsync(taskId, stoppingToken);
-                        }
-                    }
-                    catch (Exception exception) when (exception is not OperationCanceledException)
-                    {
-                        LogClaimFailed(logger, exception);
-                    }
-                }
-
-                if (claimed == 0 || running.Count >= options.CurrentValue.MaxConcurrentTasks)
-                {
-                    // Sleep until the poll interval passes or a slot frees up.
-                    await finished.WaitAsync(options.CurrentValue.PollInterval, stoppingToken);
-                }
-            }
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-        }
-
-        await Task.WhenAll(running.Values);
-    }
-
-    private async Task RunAndForgetAsync(Guid taskId, CancellationToken stoppingToken)
-    {
-        await Task.Yield();
         try
         {
             await RunAsync(taskId, stoppingToken);
@@ -96,9 +65,6 @@ public sealed partial class EmbeddedTaskRunner(
             {
                 LogClaimFailed(logger, exception);
             }
-
-            running.TryRemove(taskId, out _);
-            finished.Release();
         }
     }
 
