@@ -19,7 +19,8 @@ public static class PlatformAuthenticationExtensions
     /// <summary>
     /// Validates the platform's access tokens on every request: RS256 only, <c>typ: at+jwt</c>, issuer,
     /// audience, lifetime, signed by a key from the control plane's JWKS (cached; fetched again on an unknown
-    /// <c>kid</c>). Every endpoint requires an authenticated caller unless it allows anonymous access, and each
+    /// <c>kid</c>); a token that passed is remembered for a while (<see cref="CachingTokenHandler"/>). Every endpoint
+    /// requires an authenticated caller unless it allows anonymous access, and each
     /// permission in <see cref="Permissions"/> is a policy of the same name.
     /// </summary>
     public static IHostApplicationBuilder AddPlatformAuthentication(this IHostApplicationBuilder builder)
@@ -62,12 +63,18 @@ public static class PlatformAuthenticationExtensions
         principal.FindAll(PlatformClaims.Roles).Select(claim => claim.Value).ToList();
 
     public static bool HasPermission(this ClaimsPrincipal principal, string permission) =>
-        RolePermissions.Grants(principal.GetRoles(), permission);
+        RolePermissions.Grants(principal.FindAll(PlatformClaims.Roles).Select(claim => claim.Value), permission);
 
     private static void Configure(JwtBearerOptions options, PlatformAuthenticationOptions platform, IHttpClientFactory httpClients)
     {
         // Claims keep their JWT names (sub, tenant_id, roles) instead of being mapped to legacy URIs.
         options.MapInboundClaims = false;
+        if (platform.ValidatedTokenCacheDuration > TimeSpan.Zero && platform.ValidatedTokenCacheSize > 0)
+        {
+            options.TokenHandlers.Clear();
+            options.TokenHandlers.Add(new CachingTokenHandler(platform.ValidatedTokenCacheDuration, platform.ValidatedTokenCacheSize, TimeProvider.System));
+        }
+
         options.TokenValidationParameters = new TokenValidationParameters
         {
             ValidIssuer = platform.Issuer,

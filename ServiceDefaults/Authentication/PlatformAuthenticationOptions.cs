@@ -35,4 +35,15 @@ public sealed class PlatformAuthenticationOptions
     /// <summary>How long a fetched JWKS is used before it is fetched again regardless.</summary>
     [Range(typeof(TimeSpan), "00:00:10", "1.00:00:00")]
     public TimeSpan JwksAutomaticRefreshInterval { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// How long a token that passed validation is accepted again without checking its signature (never past its
+    /// expiry, and only while its signing key is still published). Zero validates every request in full.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
+    public TimeSpan ValidatedTokenCacheDuration { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>How many validated tokens are remembered at most.</summary>
+    [Range(0, 1_000_000)]
+    public int ValidatedTokenCacheSize { get; set; } = 10_000;
 }

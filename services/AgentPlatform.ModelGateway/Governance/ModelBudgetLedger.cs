@@ -59,7 +59,7 @@ public sealed partial class ModelBudgetLedger(
         {
             foreach (var hold in holds)
             {
-                var reservation = await WithTimeout(store.TryIncrementWithinAsync(hold.Key, amount, hold.Budget.LimitMicros, hold.Window, CancellationToken.None));
+                var reservation = await store.TryIncrementWithinAsync(hold.Key, amount, hold.Budget.LimitMicros, hold.Window, CancellationToken.None).WithTimeout(options.CurrentValue.StoreTimeout, timeProvider);
                 if (!reservation.Allowed)
                 {
                     await AdjustAsync(taken, -amount);
@@ -94,7 +94,7 @@ public sealed partial class ModelBudgetLedger(
         {
             try
             {
-                await WithTimeout(store.IncrementAsync(hold.Key, delta, hold.Window, CancellationToken.None));
+                await store.IncrementAsync(hold.Key, delta, hold.Window, CancellationToken.None).WithTimeout(options.CurrentValue.StoreTimeout, timeProvider);
             }
             catch (Exception exception)
             {
@@ -106,9 +106,6 @@ public sealed partial class ModelBudgetLedger(
     /// <summary>Micro-units as currency units, for messages: <c>12.5</c>, <c>0.000001</c>.</summary>
     public static string FormatMicros(long micros) =>
         (micros / 1_000_000m).ToString("0.######", CultureInfo.InvariantCulture);
-
-    private async Task<T> WithTimeout<T>(ValueTask<T> operation) =>
-        await operation.AsTask().WaitAsync(options.CurrentValue.StoreTimeout, timeProvider);
 
     [LoggerMessage(LogLevel.Error, "The counters store failed a budget reservation; the call is refused (budgets fail closed).")]
     private static partial void LogStoreFailed(ILogger logger, Exception exception);

@@ -72,7 +72,7 @@ public sealed partial class ModelRateLimiter(
             foreach (var check in checks)
             {
                 var key = $"{KeyPrefix}{caller.TenantId}:{check.Subject}:{check.Type}:{windowStart.UtcTicks / WindowLength.Ticks}";
-                var reservation = await WithTimeout(store.TryIncrementWithinAsync(key, check.Amount, check.Limit, window, CancellationToken.None));
+                var reservation = await store.TryIncrementWithinAsync(key, check.Amount, check.Limit, window, CancellationToken.None).WithTimeout(governanceOptions.CurrentValue.StoreTimeout, timeProvider);
                 if (!reservation.Allowed)
                 {
                     await ReleaseAsync(taken);
@@ -111,7 +111,7 @@ public sealed partial class ModelRateLimiter(
 
             try
             {
-                await WithTimeout(store.IncrementAsync(counter.Key, delta, counter.Window, CancellationToken.None));
+                await store.IncrementAsync(counter.Key, delta, counter.Window, CancellationToken.None).WithTimeout(governanceOptions.CurrentValue.StoreTimeout, timeProvider);
             }
             catch (Exception exception)
             {
@@ -122,9 +122,6 @@ public sealed partial class ModelRateLimiter(
 
     private ValueTask ReleaseAsync(IEnumerable<TakenCounter> taken) => AdjustAsync(taken.Select(counter => (counter, -counter.Amount)));
 
-    // The caller's token is not passed on: once a reservation may have been made, it must be known, not abandoned.
-    private async Task<T> WithTimeout<T>(ValueTask<T> operation) =>
-        await operation.AsTask().WaitAsync(governanceOptions.CurrentValue.StoreTimeout, timeProvider);
 
     /// <summary>
     /// The caller a per-caller limit counts: the API key when the call came with one, else the user the call is

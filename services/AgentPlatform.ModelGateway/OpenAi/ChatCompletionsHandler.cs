@@ -36,7 +36,7 @@ public sealed class ChatCompletionsHandler(
     public async Task HandleAsync(HttpContext context)
     {
         var cancellationToken = context.RequestAborted;
-        var body = await OpenAiRequests.ReadAsync(context, OpenAiJsonContext.Default.ChatCompletionRequest);
+        var (body, json) = await OpenAiRequests.ReadAsync(context, OpenAiJsonContext.Default.ChatCompletionRequest);
         if (body is null)
         {
             return;
@@ -77,7 +77,7 @@ public sealed class ChatCompletionsHandler(
 
         await using var lease = admitted;
 
-        var call = new ChatCall(context, body, mapped, plan, lease, estimatedInput, Stopwatch.GetTimestamp());
+        var call = new ChatCall(context, body, json, mapped, plan, lease, estimatedInput, Stopwatch.GetTimestamp());
         if (hooks?.MockResponse is { } mock)
         {
             await MockAsync(call, mock);
@@ -100,8 +100,14 @@ public sealed class ChatCompletionsHandler(
             call.EstimatedInput,
             async (deployment, token) =>
             {
+                if (ModelClientFactory.Relays(deployment))
+                {
+                    var relayed = await clients.Relay.CompleteAsync(deployment, call.Json, token);
+                    return relayed.ContentFiltered ? throw new UpstreamFailureException(UpstreamFailure.ContentFilterFinish()) : new Answer(null, relayed);
+                }
+
                 var response = await clients.ChatClient(deployment).GetResponseAsync(call.Mapped.Messages, call.Mapped.Options, token);
-                return response.FinishReason == ChatFinishReason.ContentFilter ? throw new UpstreamFailureException(UpstreamFailure.ContentFilterFinish()) : response;
+                return response.FinishReason == ChatFinishReason.ContentFilter ? throw new UpstreamFailureException(UpstreamFailure.ContentFilterFinish()) : new Answer(response, null);
             },
             keepCancellation: false,
             context.RequestAborted);
@@ -112,22 +118,46 @@ public sealed class ChatCompletionsHandler(
             return;
         }
 
-        var response = routed.Value!;
         var deployment = routed.ServedBy!.Deployment;
-        var usage = UsageOf(response.Usage, call.EstimatedInput, () => tokenEstimator.CountTokens(response.Text));
-        var identity = Identity(response.ResponseId, response.ModelId ?? deployment.Model, deployment, response.CreatedAt);
-        OpenAiRequests.WriteServedHeaders(context, routed.ServedBy, identity.Model, routed.Attempts.Count);
-        context.Response.Headers[ModelCallHeaders.CostMicros] =
-            deployment.Price.CostMicros(usage.InputTokens, usage.OutputTokens, usage.CachedInputTokens).ToString(CultureInfo.InvariantCulture);
-        context.Response.ContentType = "application/json";
-        using (var writer = new Utf8JsonWriter(context.Response.BodyWriter, OpenAiErrors.WriterOptions))
+        TokenUsage usage;
+        string model;
+        if (routed.Value!.Relayed is { } relayed)
         {
-            ChatCompletionWriter.WriteCompletion(writer, identity, response, usage);
+            // The upstream's answer goes back as it came; its usage is what governance settles.
+            usage = new TokenUsage(
+                relayed.InputTokens ?? call.EstimatedInput,
+                relayed.OutputTokens ?? tokenEstimator.CountTokens(relayed.Text),
+                relayed.CachedInputTokens ?? 0);
+            model = relayed.Model ?? deployment.Model;
+            WriteAnswerHeaders(context, routed, model, deployment, usage);
+            context.Response.ContentType = "application/json";
+            context.Response.ContentLength = relayed.Json.Length;
+            context.Response.BodyWriter.Write(relayed.Json.Span);
+        }
+        else
+        {
+            var response = routed.Value.Response!;
+            usage = UsageOf(response.Usage, call.EstimatedInput, () => tokenEstimator.CountTokens(response.Text));
+            var identity = Identity(response.ResponseId, response.ModelId ?? deployment.Model, deployment, response.CreatedAt);
+            model = identity.Model;
+            WriteAnswerHeaders(context, routed, model, deployment, usage);
+            context.Response.ContentType = "application/json";
+            using (var writer = new Utf8JsonWriter(context.Response.BodyWriter, OpenAiErrors.WriterOptions))
+            {
+                ChatCompletionWriter.WriteCompletion(writer, identity, response, usage);
+            }
         }
 
         // The caller has its answer before the books are settled; the lease settles even if the caller is gone.
         await CompleteResponseAsync(context);
-        await call.Lease.CompleteAsync(Served(call, ModelOutcomes.Ok, 200, identity.Model, deployment, usage, routed.Attempts), CancellationToken.None);
+        await call.Lease.CompleteAsync(Served(call, ModelOutcomes.Ok, 200, model, deployment, usage, routed.Attempts), CancellationToken.None);
+    }
+
+    private static void WriteAnswerHeaders(HttpContext context, RoutedCall<Answer> routed, string model, ModelDeploymentDefinition deployment, TokenUsage usage)
+    {
+        OpenAiRequests.WriteServedHeaders(context, routed.ServedBy!, model, routed.Attempts.Count);
+        context.Response.Headers[ModelCallHeaders.CostMicros] =
+            deployment.Price.CostMicros(usage.InputTokens, usage.OutputTokens, usage.CachedInputTokens).ToString(CultureInfo.InvariantCulture);
     }
 
     private static async Task CompleteResponseAsync(HttpContext context)
@@ -365,11 +395,15 @@ public sealed class ChatCompletionsHandler(
 
     private static TimeSpan Elapsed(ChatCall call) => Stopwatch.GetElapsedTime(call.Started);
 
+    /// <summary>A non-streaming answer: translated by a chat client, or relayed as the upstream wrote it.</summary>
+    private sealed record Answer(ChatResponse? Response, RelayedCompletion? Relayed);
+
     private sealed record StreamStart(IAsyncEnumerator<ChatResponseUpdate> Updates, ChatResponseUpdate? First);
 
     private sealed record ChatCall(
         HttpContext Context,
         ChatCompletionRequest Body,
+        ReadOnlyMemory<byte> Json,
         MappedChatRequest Mapped,
         RoutePlan Plan,
         IModelCallLease Lease,

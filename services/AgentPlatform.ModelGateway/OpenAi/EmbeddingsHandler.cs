@@ -20,7 +20,7 @@ public sealed class EmbeddingsHandler(ModelRouter router, ModelClientFactory cli
     public async Task HandleAsync(HttpContext context)
     {
         var cancellationToken = context.RequestAborted;
-        var body = await OpenAiRequests.ReadAsync(context, OpenAiJsonContext.Default.EmbeddingRequest);
+        var (body, _) = await OpenAiRequests.ReadAsync(context, OpenAiJsonContext.Default.EmbeddingRequest);
         if (body is null)
         {
             return;

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
@@ -11,31 +12,53 @@ namespace AgentPlatform.ModelGateway.OpenAi;
 /// <summary>What every <c>/v1</c> endpoint does the same way: read the body, check permissions, answer errors.</summary>
 public static class OpenAiRequests
 {
-    /// <summary>The body, or null after answering 400 for JSON that is not a request of this type.</summary>
-    public static async Task<T?> ReadAsync<T>(HttpContext context, JsonTypeInfo<T> type) where T : class
+    /// <summary>
+    /// The body, parsed and as sent (for a relay to the upstream), or null after answering 400 for JSON that is not a
+    /// request of this type.
+    /// </summary>
+    public static async Task<(T? Value, ReadOnlyMemory<byte> Json)> ReadAsync<T>(HttpContext context, JsonTypeInfo<T> type) where T : class
     {
         if (!context.Request.HasJsonContentType())
         {
             await OpenAiErrors.WriteAsync(context, StatusCodes.Status415UnsupportedMediaType, OpenAiErrors.InvalidRequest, "unsupported_media_type",
                 "The request body must be JSON (Content-Type: application/json).");
-            return null;
+            return (null, default);
         }
 
         try
         {
-            var body = await JsonSerializer.DeserializeAsync(context.Request.Body, type, context.RequestAborted);
+            var json = await ReadBytesAsync(context);
+            var body = JsonSerializer.Deserialize(json.Span, type);
             if (body is null)
             {
                 await OpenAiErrors.InvalidRequestAsync(context, "The request body must be a JSON object.");
             }
 
-            return body;
+            return (body, json);
         }
         catch (JsonException exception)
         {
             await OpenAiErrors.InvalidRequestAsync(context,
                 $"We could not parse the JSON body of your request: {exception.Message}", param: exception.Path?.TrimStart('$', '.'));
-            return null;
+            return (null, default);
+        }
+    }
+
+    // The whole body, in one array: Kestrel's request size limit bounds it.
+    private static async Task<ReadOnlyMemory<byte>> ReadBytesAsync(HttpContext context)
+    {
+        var reader = context.Request.BodyReader;
+        while (true)
+        {
+            var read = await reader.ReadAsync(context.RequestAborted);
+            if (read.IsCompleted)
+            {
+                var bytes = read.Buffer.ToArray();
+                reader.AdvanceTo(read.Buffer.End);
+                return bytes;
+            }
+
+            reader.AdvanceTo(read.Buffer.Start, read.Buffer.End);
         }
     }
 

@@ -43,7 +43,14 @@ public sealed class ModelClientFactory : IDisposable
         };
         http = new HttpClient(handler, disposeHandler: false) { Timeout = Timeout.InfiniteTimeSpan };
         transport = new HttpClientPipelineTransport(http);
+        Relay = new OpenAiRelay(http);
     }
+
+    /// <summary>Non-streaming chat completions of the deployments that speak OpenAI's format (<see cref="Relays"/>).</summary>
+    public OpenAiRelay Relay { get; }
+
+    /// <summary>Whether a non-streaming chat call to <paramref name="deployment"/> goes through <see cref="Relay"/>.</summary>
+    public static bool Relays(ModelDeploymentDefinition deployment) => deployment.Provider == ModelProviders.OpenAi;
 
     public IChatClient ChatClient(ModelDeploymentDefinition deployment) =>
         chatClients.GetOrAdd(deployment.Key, _ => CreateChatClient(deployment));

@@ -49,6 +49,10 @@ public sealed record UpstreamFailure(string Outcome, int? StatusCode, string Mes
         _ => new UpstreamFailure(ModelOutcomes.Error, null, $"The deployment failed: {exception.GetType().Name}: {exception.Message}"),
     };
 
+    /// <summary>Classifies an upstream's error answer: its status, OpenAI-shaped error body and Retry-After.</summary>
+    public static UpstreamFailure FromResponse(int status, ReadOnlyMemory<byte> body, Func<string, string?> header, string fallbackMessage) =>
+        FromStatus(status, ErrorBody(body), RetryAfterOf(header), fallbackMessage);
+
     private static UpstreamFailure FromStatus(int status, UpstreamError? error, TimeSpan? retryAfter, string fallbackMessage)
     {
         var message = error?.Message ?? fallbackMessage;
@@ -83,18 +87,18 @@ public sealed record UpstreamFailure(string Outcome, int? StatusCode, string Mes
     private static TimeSpan? RetryAfterOf(ClientResultException exception)
     {
         var response = exception.GetRawResponse();
-        if (response is null)
-        {
-            return null;
-        }
+        return response is null ? null : RetryAfterOf(name => response.Headers.TryGetValue(name, out var value) ? value : null);
+    }
 
-        if (response.Headers.TryGetValue("retry-after-ms", out var milliseconds)
+    private static TimeSpan? RetryAfterOf(Func<string, string?> header)
+    {
+        if (header("retry-after-ms") is { } milliseconds
             && double.TryParse(milliseconds, NumberStyles.Float, CultureInfo.InvariantCulture, out var ms) && ms >= 0)
         {
             return TimeSpan.FromMilliseconds(ms);
         }
 
-        if (response.Headers.TryGetValue("Retry-After", out var value))
+        if (header("Retry-After") is { } value)
         {
             if (double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) && seconds >= 0)
             {
@@ -116,12 +120,25 @@ public sealed record UpstreamFailure(string Outcome, int? StatusCode, string Mes
         try
         {
             var content = exception.GetRawResponse()?.Content;
-            if (content is null || content.ToMemory().IsEmpty)
-            {
-                return null;
-            }
+            return content is null ? null : ErrorBody(content.ToMemory());
+        }
+        catch (InvalidOperationException)
+        {
+            // The response body was a stream that has been read already.
+            return null;
+        }
+    }
 
-            using var document = JsonDocument.Parse(content.ToMemory());
+    private static UpstreamError? ErrorBody(ReadOnlyMemory<byte> content)
+    {
+        if (content.IsEmpty)
+        {
+            return null;
+        }
+
+        try
+        {
+            using var document = JsonDocument.Parse(content);
             if (document.RootElement.ValueKind != JsonValueKind.Object || !document.RootElement.TryGetProperty("error", out var error))
             {
                 return null;
@@ -137,11 +154,6 @@ public sealed record UpstreamFailure(string Outcome, int? StatusCode, string Mes
         }
         catch (JsonException)
         {
-            return null;
-        }
-        catch (InvalidOperationException)
-        {
-            // The response body was a stream that has been read already.
             return null;
         }
     }

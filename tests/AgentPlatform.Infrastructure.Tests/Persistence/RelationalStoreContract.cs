@@ -3,6 +3,7 @@ using AgentPlatform.Domain.Tenancy;
 using AgentPlatform.Infrastructure.ClaimCheck;
 using AgentPlatform.Infrastructure.Leases;
 using AgentPlatform.Infrastructure.Messaging;
+using AgentPlatform.Infrastructure.Models;
 using AgentPlatform.Infrastructure.Persistence;
 using AgentPlatform.Testing;
 using Microsoft.EntityFrameworkCore;
@@ -228,6 +229,83 @@ public abstract class RelationalStoreContract : DatabaseTest
             leases.TryAcquireAsync("contended", $"owner-{i}", TimeSpan.FromMinutes(1), TestContext.Current.CancellationToken)));
         Assert.Equal(1, results.Count(acquired => acquired));
     }
+
+    [Fact]
+    public async Task Bulk_inserted_rows_are_stored_exactly_as_SaveChanges_stores_them()
+    {
+        var cancellationToken = TestContext.Current.CancellationToken;
+        var occurredAt = new DateTime(2026, 11, 26, 10, 15, 30, 123, DateTimeKind.Utc).AddTicks(4560); // PostgreSQL keeps microseconds
+        var saved = NewUsage("acme", occurredAt, "saved");
+        var bulk = Enumerable.Range(0, 3).Select(i => NewUsage(i == 2 ? "globex" : "acme", occurredAt, $"bulk-{i}")).ToList();
+        bulk[1].ApiKeyId = null;
+        bulk[1].TaskId = null;
+        bulk[1].Attempts = "[{\"error\":\"quotes \\\" and ünïcødé 🙂\"}]";
+
+        await using (var scope = Host.CreateTenantScope("acme"))
+        {
+            var db = scope.ServiceProvider.GetRequiredService<AgentPlatformDbContext>();
+            db.ModelUsage.Add(saved);
+            await db.SaveChangesAsync(cancellationToken);
+        }
+
+        await using (var scope = Host.CreateSystemScope())
+        {
+            BulkInsert.Insert(scope.ServiceProvider.GetRequiredService<AgentPlatformDbContext>(), bulk);
+        }
+
+        await using (var acme = Host.CreateTenantScope("acme"))
+        {
+            var db = acme.ServiceProvider.GetRequiredService<AgentPlatformDbContext>();
+            // Queries that compare stored values (dates, days, Guids) find bulk rows exactly as saved ones.
+            var found = await db.ModelUsage.AsNoTracking()
+                .Where(u => u.Day == DateOnly.FromDateTime(occurredAt) && u.OccurredAt == occurredAt && u.LatencyMilliseconds > 12.0)
+                .OrderBy(u => u.TraceId)
+                .ToListAsync(cancellationToken);
+            Assert.Equal(["bulk-0", "bulk-1", "saved"], found.Select(u => u.TraceId));
+            Assert.NotNull(await db.ModelUsage.FindAsync([bulk[0].Id], cancellationToken));
+            foreach (var (expected, actual) in bulk.Take(2).Zip(found.Take(2)))
+            {
+                Assert.Equivalent(expected, actual, strict: true);
+            }
+        }
+
+        await using (var globex = Host.CreateTenantScope("globex"))
+        {
+            var rows = await globex.ServiceProvider.GetRequiredService<AgentPlatformDbContext>().ModelUsage.AsNoTracking().ToListAsync(cancellationToken);
+            Assert.Equivalent(bulk[2], Assert.Single(rows), strict: true);
+        }
+    }
+
+    private static ModelUsageRecord NewUsage(string tenantId, DateTime occurredAt, string traceId) => new()
+    {
+        Id = Guid.CreateVersion7(),
+        TenantId = tenantId,
+        OccurredAt = occurredAt,
+        Day = DateOnly.FromDateTime(occurredAt),
+        Subject = "user-1",
+        UserId = "user-1",
+        ApiKeyId = Guid.NewGuid().ToString(),
+        Operation = "chat",
+        ModelRequested = "gpt-test",
+        ModelServed = "gpt-test-2026",
+        Deployment = "primary",
+        Streamed = true,
+        AttemptCount = 2,
+        Attempts = "[]",
+        InputTokens = 1234,
+        OutputTokens = 56,
+        CachedInputTokens = 7,
+        CostMicros = 987_654_321_012,
+        LatencyMilliseconds = 12.75,
+        Outcome = "ok",
+        StatusCode = 200,
+        DryRun = false,
+        Offline = true,
+        TraceId = traceId,
+        TaskId = "task-1",
+        MainAgentId = "main",
+        SubAgentId = "sub",
+    };
 
     private async Task SeedPayloadAsync(string tenantId, string id)
     {
