@@ -8,11 +8,11 @@
 #   LATENCY_MS=50 DURATION=20s WARMUP=10s CONCURRENCY="1 16 64" benchmarks/model-gateway-overhead.sh
 #
 # The upstream is benchmarks/ScriptedUpstream (a real HTTP server speaking OpenAI's format) answering every
-# call after LATENCY_MS, like a fast model. Through the gateway each call is: JWT validation (RS256, JWKS),
-# JSON parsing and validation, route lookup (tenant routes cached), o200k token estimate, request- and
-# token-rate limits and a budget reservation in the counters port (in-memory), the upstream call through
-# Microsoft.Extensions.AI's OpenAI client, the response written in OpenAI's format, then settlement and a
-# usage record (SQLite) after the response. Budgets and limits are sized so nothing is refused: the cost of
+# call after LATENCY_MS, like a fast model. Through the gateway each call is: authentication (RS256 via JWKS,
+# a validated token remembered), JSON parsing and validation, route lookup (tenant routes cached), o200k token
+# estimate, request- and token-rate limits and a budget reservation in the counters port (in-memory), the relay
+# to the upstream (the caller's JSON with `model` replaced, the answer read for usage and sent back as it came;
+# ADR 10), then settlement and a usage record (SQLite) after the response. Budgets and limits are sized so nothing is refused: the cost of
 # checking them is measured, not of refusing.
 # Needs the .NET SDK, wrk (apt-get install -y wrk; installed here when run as root) and curl.
 set -euo pipefail

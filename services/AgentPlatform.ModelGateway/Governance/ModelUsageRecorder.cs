@@ -10,7 +10,7 @@ namespace AgentPlatform.ModelGateway.Governance;
 
 /// <summary>
 /// Writes one <see cref="ModelUsageRecord"/> per call and the call's metrics. Records go through a bounded
-/// queue to one writer that inserts them in batches (multi-row inserts, one transaction per batch): a database round
+/// queue to one writer that inserts them in batches (one prepared statement, one transaction per batch): a database round
 /// trip per call would cost more than everything else the gateway does for it, and calls would queue behind
 /// each other's inserts. The queue drains on shutdown; a crash loses at most the records of the batch being
 /// gathered (<see cref="BatchWindow"/> of calls) — the money is not lost with them, because budgets are settled in the

@@ -16,8 +16,16 @@ public sealed record RelayedCompletion(
     long? InputTokens,
     long? OutputTokens,
     long? CachedInputTokens,
-    bool ContentFiltered,
-    string Text);
+    bool ContentFiltered)
+{
+    private string? text;
+
+    /// <summary>
+    /// The answer's text, every choice's content in order: read only when asked, to estimate the output of an
+    /// upstream that reports no usage.
+    /// </summary>
+    public string Text => text ??= OpenAiRelay.TextOf(Json);
+}
 
 /// <summary>
 /// Non-streaming chat completions for deployments that speak OpenAI's format themselves (provider <c>openai</c>:
@@ -104,7 +112,6 @@ public sealed class OpenAiRelay(HttpClient http)
             long? input = null, output = null, cached = null;
             var filtered = false;
             var choices = false;
-            var text = new System.Text.StringBuilder();
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
                 if (reader.ValueTextEquals("id"u8))
@@ -126,7 +133,7 @@ public sealed class OpenAiRelay(HttpClient http)
                     }
 
                     choices = true;
-                    ReadChoices(ref reader, text, ref filtered);
+                    ReadFinishReasons(ref reader, ref filtered);
                 }
                 else if (reader.ValueTextEquals("usage"u8))
                 {
@@ -147,7 +154,7 @@ public sealed class OpenAiRelay(HttpClient http)
                 }
             }
 
-            return choices ? new RelayedCompletion(json, id, model, input, output, cached, filtered, text.ToString()) : null;
+            return choices ? new RelayedCompletion(json, id, model, input, output, cached, filtered) : null;
         }
         catch (JsonException)
         {
@@ -155,47 +162,42 @@ public sealed class OpenAiRelay(HttpClient http)
         }
     }
 
-    private static void ReadChoices(ref Utf8JsonReader reader, System.Text.StringBuilder text, ref bool filtered)
+    private static void ReadFinishReasons(ref Utf8JsonReader reader, ref bool filtered)
     {
         while (reader.Read() && reader.TokenType == JsonTokenType.StartObject)
         {
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
-                if (reader.ValueTextEquals("finish_reason"u8))
+                var finishReason = reader.ValueTextEquals("finish_reason"u8);
+                reader.Read();
+                if (finishReason)
                 {
-                    reader.Read();
                     filtered |= reader.TokenType == JsonTokenType.String && reader.ValueTextEquals("content_filter"u8);
-                }
-                else if (reader.ValueTextEquals("message"u8))
-                {
-                    reader.Read();
-                    if (reader.TokenType != JsonTokenType.StartObject)
-                    {
-                        reader.Skip();
-                        continue;
-                    }
-
-                    while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-                    {
-                        var content = reader.ValueTextEquals("content"u8);
-                        reader.Read();
-                        if (content && reader.TokenType == JsonTokenType.String)
-                        {
-                            text.Append(reader.GetString());
-                        }
-                        else
-                        {
-                            reader.Skip();
-                        }
-                    }
                 }
                 else
                 {
-                    reader.Read();
                     reader.Skip();
                 }
             }
         }
+    }
+
+    /// <summary>Every choice's message content of a completion <see cref="Read"/> accepted, in order.</summary>
+    internal static string TextOf(ReadOnlyMemory<byte> json)
+    {
+        using var document = JsonDocument.Parse(json);
+        var text = new System.Text.StringBuilder();
+        foreach (var choice in document.RootElement.GetProperty("choices").EnumerateArray())
+        {
+            if (choice.ValueKind == JsonValueKind.Object && choice.TryGetProperty("message", out var message)
+                && message.ValueKind == JsonValueKind.Object && message.TryGetProperty("content", out var content)
+                && content.ValueKind == JsonValueKind.String)
+            {
+                text.Append(content.GetString());
+            }
+        }
+
+        return text.ToString();
     }
 
     private static void ReadUsage(ref Utf8JsonReader reader, ref long? input, ref long? output, ref long? cached)
