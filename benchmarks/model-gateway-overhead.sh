@@ -5,15 +5,20 @@
 # time each process in the middle spends per call.
 #
 #   benchmarks/model-gateway-overhead.sh
-#   LATENCY_MS=50 DURATION=20s WARMUP=10s CONCURRENCY="1 16 64" benchmarks/model-gateway-overhead.sh
+#   LATENCY_MS=50 JITTER_MS=10 DURATION=20s WARMUP=10s CONCURRENCY="1 16 64" benchmarks/model-gateway-overhead.sh
+#   JITTER_MS=0 benchmarks/model-gateway-overhead.sh     # the lock-step worst case (see docs/benchmarks.md)
 #
 # The upstream is benchmarks/ScriptedUpstream (a real HTTP server speaking OpenAI's format) answering every
-# call after LATENCY_MS, like a fast model. Through the gateway each call is: authentication (RS256 via JWKS,
-# a validated token remembered), JSON parsing and validation, route lookup (tenant routes cached), o200k token
-# estimate, request- and token-rate limits and a budget reservation in the counters port (in-memory), the relay
-# to the upstream (the caller's JSON with `model` replaced, the answer read for usage and sent back as it came;
-# ADR 10), then settlement and a usage record (SQLite) after the response. Budgets and limits are sized so nothing is refused: the cost of
-# checking them is measured, not of refusing.
+# call after LATENCY_MS plus a random 0 to JITTER_MS, like a fast model whose answer time varies a little. Its
+# waits are timed to within a millisecond; a Task.Delay would add 0-8 ms of timer noise of its own and release
+# answers in bunches.
+#
+# Through the gateway each call is: authentication (RS256 via JWKS, a validated token remembered), JSON parsing
+# and validation, route and budget lookup (cached, reloaded ahead of time), o200k token estimate, request- and
+# token-rate limits and a budget reservation in the counters port (in-memory), the relay to the upstream (the
+# caller's JSON with `model` replaced, the answer read for usage and sent back as it came; ADR 10), then
+# settlement and a usage record (SQLite) after the response. Budgets and limits are sized so nothing is refused:
+# the cost of checking them is measured, not of refusing.
 # Needs the .NET SDK, wrk (apt-get install -y wrk; installed here when run as root) and curl.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -21,6 +26,7 @@ threads=${THREADS:-2}
 duration=${DURATION:-20s}
 warmup=${WARMUP:-10s}
 latency_ms=${LATENCY_MS:-50}
+jitter_ms=${JITTER_MS:-10}
 concurrency=${CONCURRENCY:-1 16 64}
 issuer_port=${ISSUER_PORT:-18091}
 upstream_port=${UPSTREAM_PORT:-18092}
@@ -45,7 +51,7 @@ dotnet build -c Release "$root/benchmarks/bare-proxy.cs" -o "$work/proxy" >>"$wo
 # The token issuer (JWKS + /bench/token) of the gateway benchmark serves here too.
 ASPNETCORE_URLS="http://127.0.0.1:$issuer_port" BENCH_ISSUER="$issuer" dotnet "$work/issuer/gateway-overhead-backend.dll" >"$work/issuer.log" 2>&1 &
 pids+=($!)
-dotnet "$work/ScriptedUpstream/ScriptedUpstream.dll" --port "$upstream_port" --latency-ms "$latency_ms" >"$work/upstream.log" 2>&1 &
+dotnet "$work/ScriptedUpstream/ScriptedUpstream.dll" --port "$upstream_port" --latency-ms "$latency_ms" --jitter-ms "$jitter_ms" >"$work/upstream.log" 2>&1 &
 pids+=($!); upstream_pid=$!
 # The floor: a bare HttpClient forwarder (no auth, parsing, governance or records) between wrk and the upstream.
 ASPNETCORE_URLS="http://127.0.0.1:$proxy_port" BARE_PROXY_UPSTREAM="http://127.0.0.1:$upstream_port" dotnet "$work/proxy/bare-proxy.dll" >"$work/proxy.log" 2>&1 &
@@ -114,7 +120,7 @@ run warmup "$warmup" 16 "$gateway" "$work/gateway.lua" >/dev/null
 
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; } # user + system time of a process, in clock ticks
 
-echo "upstream latency ${latency_ms} ms, wrk -d$duration --latency, $(nproc) cores, load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "upstream latency ${latency_ms} ms + 0-${jitter_ms} ms, wrk -d$duration --latency, $(nproc) cores, load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 # CPU ms/call: the user + system time of the process in the middle (for direct: the upstream itself) per call.
 printf '\n%-12s %-8s %9s %9s %10s %10s %10s %11s %12s\n' concurrency path "p50 ms" "p99 ms" "req/s" "+p50 ms" "+p99 ms" throughput "CPU ms/call"
 for c in $concurrency; do

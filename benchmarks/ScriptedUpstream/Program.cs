@@ -1,9 +1,11 @@
 using System.Globalization;
 using AgentPlatform.Testing.ModelUpstream;
 
-// Usage: dotnet run --project benchmarks/ScriptedUpstream -- --port 5099 --latency-ms 50
+// Usage: dotnet run --project benchmarks/ScriptedUpstream -- --port 5099 --latency-ms 50 [--jitter-ms 10]
+// Every answer waits latency-ms, plus a random 0 to jitter-ms when given.
 var port = 0;
 var latencyMs = 0;
+var jitterMs = 0;
 for (var i = 0; i + 1 < args.Length; i += 2)
 {
     switch (args[i])
@@ -14,8 +16,11 @@ for (var i = 0; i + 1 < args.Length; i += 2)
         case "--latency-ms":
             latencyMs = int.Parse(args[i + 1], CultureInfo.InvariantCulture);
             break;
+        case "--jitter-ms":
+            jitterMs = int.Parse(args[i + 1], CultureInfo.InvariantCulture);
+            break;
         default:
-            await Console.Error.WriteLineAsync($"Unknown option {args[i]}; expected --port N --latency-ms M.");
+            await Console.Error.WriteLineAsync($"Unknown option {args[i]}; expected --port N --latency-ms M --jitter-ms J.");
             return 2;
     }
 }
@@ -36,9 +41,10 @@ using var terminating = System.Runtime.InteropServices.PosixSignalRegistration.C
 
 await using var upstream = await ScriptedOpenAiUpstream.StartAsync(port, stopping.Token);
 upstream.Latency = TimeSpan.FromMilliseconds(latencyMs);
+upstream.LatencyJitter = TimeSpan.FromMilliseconds(jitterMs);
 // A benchmark sends millions of requests; keeping them would only measure the garbage collector.
 upstream.RecordCalls = false;
-Console.WriteLine($"Scripted OpenAI upstream listening on {upstream.BaseAddress} (latency {latencyMs} ms)");
+Console.WriteLine($"Scripted OpenAI upstream listening on {upstream.BaseAddress} (latency {latencyMs} ms + 0-{jitterMs} ms)");
 
 try
 {

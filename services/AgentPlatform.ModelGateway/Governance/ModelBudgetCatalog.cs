@@ -1,5 +1,5 @@
 using AgentPlatform.Domain.Models;
-using System.Collections.Concurrent;
+using AgentPlatform.Infrastructure.Caching;
 using AgentPlatform.Infrastructure.Models;
 using AgentPlatform.Infrastructure.Persistence;
 using AgentPlatform.Infrastructure.Tenancy;
@@ -13,43 +13,39 @@ public sealed record ApplicableBudget(string Scope, string SubjectId, string Per
 
 /// <summary>
 /// The budgets that apply to a caller — the tenant's, the user's and the API key's, each per period — read from
-/// the database and cached for <see cref="ModelGovernanceOptions.BudgetCacheDuration"/>, so the hot path is not a
-/// query per call. Limits only are cached; spending lives in the counters store and is never cached.
+/// the database, served for at most <see cref="ModelGovernanceOptions.BudgetCacheDuration"/> and reloaded in the
+/// background before then (<see cref="RefreshAheadCache{TKey, TValue}"/>), so the hot path is not a query per call
+/// and no call waits for one while the caller's budgets are loaded. Limits only are cached; spending lives in the
+/// counters store and is never cached. When they cannot be loaded once expired, the caller gets the exception
+/// (governance then refuses the call: budgets fail closed).
 /// </summary>
-public sealed class ModelBudgetCatalog(
-    IServiceScopeFactory scopeFactory,
-    IOptionsMonitor<ModelGovernanceOptions> options,
-    TimeProvider timeProvider)
+public sealed partial class ModelBudgetCatalog
 {
-    // Beyond this many cached callers, expired entries are dropped on the next load.
-    private const int PruneThreshold = 10_000;
+    private readonly IServiceScopeFactory scopeFactory;
+    private readonly RefreshAheadCache<BudgetSubjects, IReadOnlyList<ApplicableBudget>> cache;
 
-    private readonly ConcurrentDictionary<(string TenantId, string? UserId, string? ApiKeyId), CacheEntry> cache = new();
-
-    public async ValueTask<IReadOnlyList<ApplicableBudget>> GetAsync(ModelCaller caller, CancellationToken cancellationToken)
+    public ModelBudgetCatalog(
+        IServiceScopeFactory scopeFactory,
+        IOptionsMonitor<ModelGovernanceOptions> options,
+        TimeProvider timeProvider,
+        ILogger<ModelBudgetCatalog> logger)
     {
-        var key = (caller.TenantId, caller.UserId, caller.ApiKeyId);
-        var now = timeProvider.GetUtcNow();
-        if (cache.TryGetValue(key, out var cached) && now < cached.ExpiresAt)
-        {
-            return cached.Budgets;
-        }
-
-        var budgets = await LoadAsync(caller, cancellationToken);
-        if (cache.Count >= PruneThreshold)
-        {
-            foreach (var entry in cache.Where(entry => entry.Value.ExpiresAt <= now))
-            {
-                cache.TryRemove(entry);
-            }
-        }
-
-        cache[key] = new CacheEntry(budgets, now + options.CurrentValue.BudgetCacheDuration);
-        return budgets;
+        this.scopeFactory = scopeFactory;
+        cache = new(
+            LoadAsync,
+            () => options.CurrentValue.BudgetCacheDuration,
+            timeProvider,
+            refreshFailed: (subjects, exception) => LogRefreshFailed(logger, exception, subjects.TenantId));
     }
 
-    private async Task<IReadOnlyList<ApplicableBudget>> LoadAsync(ModelCaller caller, CancellationToken cancellationToken)
+    public ValueTask<IReadOnlyList<ApplicableBudget>> GetAsync(ModelCaller caller, CancellationToken cancellationToken) =>
+        cache.GetAsync(new BudgetSubjects(caller.TenantId, caller.UserId, caller.ApiKeyId), cancellationToken);
+
+    private async Task<IReadOnlyList<ApplicableBudget>> LoadAsync(BudgetSubjects caller)
     {
+        // Shared by concurrent callers (RefreshAheadCache): not bound to any one caller's cancellation.
+        var cancellationToken = CancellationToken.None;
+
         // A scope of its own, bound to the caller's tenant: the query filter then limits it to that tenant's rows,
         // whether or not the request's own scope is still usable.
         await using var scope = scopeFactory.CreateAsyncScope();
@@ -80,5 +76,9 @@ public sealed class ModelBudgetCatalog(
     private static string Canonical(string? subjectId) =>
         subjectId is null ? "" : Guid.TryParse(subjectId, out var id) ? id.ToString() : subjectId;
 
-    private sealed record CacheEntry(IReadOnlyList<ApplicableBudget> Budgets, DateTimeOffset ExpiresAt);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Tenant {TenantId}: budgets could not be reloaded ahead of time; the limits in use are applied until they expire.")]
+    private static partial void LogRefreshFailed(ILogger logger, Exception exception, string tenantId);
+
+    /// <summary>Whose budgets apply to a call: the tenant's, and its user's and API key's when it has them.</summary>
+    private readonly record struct BudgetSubjects(string TenantId, string? UserId, string? ApiKeyId);
 }

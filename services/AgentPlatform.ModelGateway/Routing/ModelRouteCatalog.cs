@@ -1,5 +1,5 @@
-using System.Collections.Concurrent;
 using System.Security.Cryptography;
+using AgentPlatform.Infrastructure.Caching;
 using AgentPlatform.Infrastructure.Models;
 using AgentPlatform.Infrastructure.Persistence;
 using AgentPlatform.Infrastructure.Secrets;
@@ -12,46 +12,46 @@ namespace AgentPlatform.ModelGateway.Routing;
 
 /// <summary>
 /// The routes a tenant can call: the platform's routes from configuration, replaced alias by alias by the
-/// tenant's own routes from the database. A tenant's set is cached for
-/// <see cref="ModelGatewayOptions.RouteCacheDuration"/>, so an admin change takes effect within seconds and
-/// without a restart, while the hot path stays free of database queries.
+/// tenant's own routes from the database. A tenant's set is served for at most
+/// <see cref="ModelGatewayOptions.RouteCacheDuration"/> and reloaded in the background before then
+/// (<see cref="RefreshAheadCache{TKey, TValue}"/>), so an admin change takes effect within seconds and without a
+/// restart, while calls never wait for the database once the tenant's routes are loaded.
 /// </summary>
-public sealed partial class ModelRouteCatalog(
-    IOptionsMonitor<ModelGatewayOptions> options,
-    IServiceScopeFactory scopes,
-    SecretProtector secrets,
-    TimeProvider timeProvider,
-    ILogger<ModelRouteCatalog> logger)
+public sealed partial class ModelRouteCatalog
 {
-    private readonly ConcurrentDictionary<string, CachedRoutes> cache = new(StringComparer.Ordinal);
+    private readonly IOptionsMonitor<ModelGatewayOptions> options;
+    private readonly IServiceScopeFactory scopes;
+    private readonly SecretProtector secrets;
+    private readonly ILogger<ModelRouteCatalog> logger;
+    private readonly RefreshAheadCache<string, IReadOnlyDictionary<string, ModelRouteDefinition>> cache;
 
-    public async ValueTask<IReadOnlyDictionary<string, ModelRouteDefinition>> GetRoutesAsync(string tenantId, CancellationToken cancellationToken)
+    public ModelRouteCatalog(
+        IOptionsMonitor<ModelGatewayOptions> options,
+        IServiceScopeFactory scopes,
+        SecretProtector secrets,
+        TimeProvider timeProvider,
+        ILogger<ModelRouteCatalog> logger)
     {
-        var now = timeProvider.GetUtcNow();
-        if (cache.TryGetValue(tenantId, out var cached) && cached.ExpiresAt > now && cached.Load.Value.IsCompletedSuccessfully)
-        {
-            return cached.Load.Value.Result;
-        }
-
-        // One load per tenant at a time, however many requests arrive when the entry expires.
-        var fresh = new CachedRoutes(new Lazy<Task<IReadOnlyDictionary<string, ModelRouteDefinition>>>(() => LoadAsync(tenantId)), now + options.CurrentValue.RouteCacheDuration);
-        var entry = cache.AddOrUpdate(tenantId, fresh, (_, existing) => existing.ExpiresAt > now && !existing.Load.Value.IsFaulted ? existing : fresh);
-        try
-        {
-            return await entry.Load.Value.WaitAsync(cancellationToken);
-        }
-        catch (Exception exception) when (exception is not OperationCanceledException && cached is { Load.Value.IsCompletedSuccessfully: true })
-        {
+        this.options = options;
+        this.scopes = scopes;
+        this.secrets = secrets;
+        this.logger = logger;
+        cache = new(
+            LoadAsync,
+            () => options.CurrentValue.RouteCacheDuration,
+            timeProvider,
             // The database is unreachable: keep serving the routes last seen rather than failing every call.
-            LogServingStaleRoutes(logger, exception, tenantId);
-            cache.TryUpdate(tenantId, cached with { ExpiresAt = now + options.CurrentValue.RouteCacheDuration }, entry);
-            return cached.Load.Value.Result;
-        }
+            keepStale: (tenantId, exception) => LogServingStaleRoutes(logger, exception, tenantId),
+            refreshFailed: (tenantId, exception) => LogRefreshFailed(logger, exception, tenantId),
+            comparer: StringComparer.Ordinal);
     }
+
+    public ValueTask<IReadOnlyDictionary<string, ModelRouteDefinition>> GetRoutesAsync(string tenantId, CancellationToken cancellationToken) =>
+        cache.GetAsync(tenantId, cancellationToken);
 
     private async Task<IReadOnlyDictionary<string, ModelRouteDefinition>> LoadAsync(string tenantId)
     {
-        // Shared by concurrent callers: not bound to any one caller's cancellation.
+        // Shared by concurrent callers (RefreshAheadCache): not bound to any one caller's cancellation.
         var cancellationToken = CancellationToken.None;
         var routes = new Dictionary<string, ModelRouteDefinition>(StringComparer.Ordinal);
         foreach (var (alias, route) in options.CurrentValue.Routes)
@@ -135,5 +135,7 @@ public sealed partial class ModelRouteCatalog(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Tenant {TenantId}: the model routes cannot be loaded; serving the routes last loaded.")]
     private static partial void LogServingStaleRoutes(ILogger logger, Exception exception, string tenantId);
 
-    private sealed record CachedRoutes(Lazy<Task<IReadOnlyDictionary<string, ModelRouteDefinition>>> Load, DateTimeOffset ExpiresAt);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Tenant {TenantId}: the model routes could not be reloaded ahead of time; the routes in use are served until they expire.")]
+    private static partial void LogRefreshFailed(ILogger logger, Exception exception, string tenantId);
+
 }

@@ -38,6 +38,12 @@ public sealed class ScriptedOpenAiUpstream : IAsyncDisposable
     /// <summary>Added before every response (also errors); for benchmarks and timeout tests.</summary>
     public TimeSpan Latency { get; set; }
 
+    /// <summary>
+    /// A further random wait before every response, uniform between zero and this, on top of <see cref="Latency"/>:
+    /// a model's answer time varies from call to call.
+    /// </summary>
+    public TimeSpan LatencyJitter { get; set; }
+
     /// <summary>Whether requests are kept in <see cref="Calls"/>; off for a long-running benchmark server.</summary>
     public bool RecordCalls { get; set; } = true;
 
@@ -117,9 +123,10 @@ public sealed class ScriptedOpenAiUpstream : IAsyncDisposable
         context.Response.Headers["x-request-id"] = $"req_{Interlocked.Increment(ref sequence)}";
         try
         {
-            if (Latency > TimeSpan.Zero)
+            var latency = Latency + (LatencyJitter > TimeSpan.Zero ? Random.Shared.NextDouble() * LatencyJitter : TimeSpan.Zero);
+            if (latency > TimeSpan.Zero)
             {
-                await Task.Delay(Latency, cancellationToken);
+                await PreciseDelay.DelayAsync(latency, cancellationToken);
             }
 
             switch (request.Method, path)
