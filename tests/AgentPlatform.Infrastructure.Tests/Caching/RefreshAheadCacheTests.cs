@@ -138,6 +138,25 @@ public sealed class RefreshAheadCacheTests
     }
 
     [Fact]
+    public async Task Loads_run_without_the_callers_execution_context()
+    {
+        var ambient = new AsyncLocal<string>();
+        string? seenByLoad = "not run";
+        var cache = new RefreshAheadCache<string, string>(
+            key =>
+            {
+                seenByLoad = ambient.Value;
+                return Task.FromResult("v1");
+            },
+            () => Lifetime,
+            time);
+
+        ambient.Value = "request of tenant t1";
+        Assert.Equal("v1", await cache.GetAsync("t1", TestContext.Current.CancellationToken));
+        Assert.Null(seenByLoad);
+    }
+
+    [Fact]
     public async Task Keys_are_loaded_and_invalidated_separately()
     {
         var cache = await CacheWithAsync("v1");
