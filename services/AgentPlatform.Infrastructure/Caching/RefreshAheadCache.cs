@@ -123,7 +123,7 @@ public sealed class RefreshAheadCache<TKey, TValue>
                 else
                 {
                     // The value in use stays until it expires; the caller that finds it expired then loads it.
-                    cache.refreshFailed?.Invoke(key, task.Exception!.GetBaseException());
+                    cache.refreshFailed?.Invoke(key, task.Exception?.GetBaseException() ?? new TaskCanceledException(task));
                 }
             },
             (this, key, entry, reload),
