@@ -10,8 +10,8 @@
 #
 # The upstream is benchmarks/ScriptedUpstream (a real HTTP server speaking OpenAI's format) answering every
 # call after LATENCY_MS plus a random 0 to JITTER_MS, like a fast model whose answer time varies a little. Its
-# waits are timed to within a millisecond; a Task.Delay would add 0-8 ms of timer noise of its own and release
-# answers in bunches.
+# waits are timed to within a millisecond; a Task.Delay would add 0-7 ms of timer noise of its own (the runtime's
+# timer queue counts in coarse clock ticks).
 #
 # Through the gateway each call is: authentication (RS256 via JWKS, a validated token remembered), JSON parsing
 # and validation, route and budget lookup (cached, reloaded ahead of time), o200k token estimate, request- and
