@@ -7,7 +7,10 @@ public sealed class ModelGovernanceOptions
 {
     public const string SectionName = "ModelGateway:Governance";
 
-    /// <summary>How long a caller's budgets are cached before an admin change is seen.</summary>
+    /// <summary>
+    /// How long a caller's budget limits are served after they were read, at most: an admin change is seen within this.
+    /// They are read again in the background after half of it (ADR 11), so calls do not wait for the database.
+    /// </summary>
     public TimeSpan BudgetCacheDuration { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>

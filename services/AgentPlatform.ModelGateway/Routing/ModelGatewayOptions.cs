@@ -14,7 +14,10 @@ public sealed class ModelGatewayOptions
     /// <summary>Routes by alias (what callers put in <c>model</c>).</summary>
     public Dictionary<string, RouteOptions> Routes { get; set; } = new(StringComparer.Ordinal);
 
-    /// <summary>How long a tenant's routes are cached before an admin change is seen.</summary>
+    /// <summary>
+    /// How long a tenant's routes are served after they were read, at most: an admin change is seen within this. They
+    /// are read again in the background after half of it (ADR 11), so calls do not wait for the database.
+    /// </summary>
     public TimeSpan RouteCacheDuration { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
