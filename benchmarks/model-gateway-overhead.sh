@@ -5,7 +5,7 @@
 # time each process in the middle spends per call.
 #
 #   benchmarks/model-gateway-overhead.sh
-#   LATENCY_MS=50 JITTER_MS=10 DURATION=20s WARMUP=10s CONCURRENCY="1 16 64" benchmarks/model-gateway-overhead.sh
+#   LATENCY_MS=50 JITTER_MS=10 DURATION=10s ROUNDS=5 WARMUP=10s CONCURRENCY="1 16 64" benchmarks/model-gateway-overhead.sh   # the defaults
 #   JITTER_MS=0 benchmarks/model-gateway-overhead.sh     # the lock-step worst case (see docs/benchmarks.md)
 #
 # The upstream is benchmarks/ScriptedUpstream (a real HTTP server speaking OpenAI's format) answering every
@@ -23,7 +23,8 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 threads=${THREADS:-2}
-duration=${DURATION:-20s}
+duration=${DURATION:-10s}
+rounds=${ROUNDS:-5}
 warmup=${WARMUP:-10s}
 latency_ms=${LATENCY_MS:-50}
 jitter_ms=${JITTER_MS:-10}
@@ -120,33 +121,60 @@ run warmup "$warmup" 16 "$gateway" "$work/gateway.lua" >/dev/null
 
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; } # user + system time of a process, in clock ticks
 
-echo "upstream latency ${latency_ms} ms + 0-${jitter_ms} ms, wrk -d$duration --latency, $(nproc) cores, load before: $(cut -d' ' -f1-3 /proc/loadavg)"
-# CPU ms/call: the user + system time of the process in the middle (for direct: the upstream itself) per call.
-printf '\n%-12s %-8s %9s %9s %10s %10s %10s %11s %12s\n' concurrency path "p50 ms" "p99 ms" "req/s" "+p50 ms" "+p99 ms" throughput "CPU ms/call"
+# Rounds: at each concurrency the three paths run one after another, ROUNDS times over. A path's added latency
+# and throughput are taken against the direct run of the same round (seconds apart, so the machine's drift
+# cancels), and the table shows the median over the rounds with the smallest and largest added p99 beside it.
+# Every round is printed too (rounds.txt in the output).
+echo "upstream latency ${latency_ms} ms + 0-${jitter_ms} ms, wrk -d$duration --latency, $rounds rounds, $(nproc) cores, load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+: >"$work/rounds.txt"
+for c in $concurrency; do
+  for round in $(seq 1 "$rounds"); do
+    for path in direct proxy gateway; do
+      case $path in
+        direct) url=$upstream; script=direct; pid=$upstream_pid ;;
+        proxy) url=$proxy; script=direct; pid=$proxy_pid ;;
+        gateway) url=$gateway; script=gateway; pid=$gateway_pid ;;
+      esac
+      out="$work/$path-$c-$round.txt"
+      before=$(cpu_ticks "$pid")
+      run "$path" "$duration" "$c" "$url" "$work/$script.lua" --latency >"$out"
+      ticks=$(( $(cpu_ticks "$pid") - before ))
+      if grep -q "Non-2xx" "$out"; then
+        echo "$path at c$c: some responses were not 2xx:" >&2; cat "$out" >&2; tail -20 "$work/gateway.log" >&2; exit 1
+      fi
+      read -r p50 p99 rps calls < <(awk '$1 == "50%" { a = $2 } $1 == "99%" { b = $2 } /^Requests\/sec:/ { r = $2 } /requests in/ { n = $1 } END { print a, b, r, n }' "$out")
+      # One line per run: concurrency round path p50 p99 req/s CPU-ms/call (CPU of the process in the middle; for direct, the upstream's)
+      awk -v c="$c" -v r="$round" -v path="$path" -v p50="$(to_ms "$p50")" -v p99="$(to_ms "$p99")" -v rps="$rps" -v ticks="$ticks" \
+        -v hz="$(getconf CLK_TCK)" -v calls="$calls" 'BEGIN { printf "%s %s %s %.3f %.3f %.1f %.3f\n", c, r, path, p50, p99, rps, 1000 * ticks / hz / calls }' >>"$work/rounds.txt"
+    done
+  done
+done
+
+echo
+echo "Every round (added = this path minus the direct run of the same round):"
+printf '%-12s %-6s %-8s %9s %9s %10s %10s %10s %11s %12s\n' concurrency round path "p50 ms" "p99 ms" "req/s" "+p50 ms" "+p99 ms" throughput "CPU ms/call"
+awk '$3 == "direct" { d50[$1, $2] = $4; d99[$1, $2] = $5; drps[$1, $2] = $6 }
+  { if ($3 == "direct") printf "%-12s %-6s %-8s %9.3f %9.3f %10.1f %10s %10s %11s %12.3f\n", $1, $2, $3, $4, $5, $6, "", "", "", $7
+    else printf "%-12s %-6s %-8s %9.3f %9.3f %10.1f %10.3f %10.3f %10.1f%% %12.3f\n", $1, $2, $3, $4, $5, $6, $4 - d50[$1, $2], $5 - d99[$1, $2], 100 * $6 / drps[$1, $2], $7 }' "$work/rounds.txt"
+
+echo
+echo "Median over $rounds rounds (+p99 range: the best and worst round):"
+printf '%-12s %-8s %9s %9s %10s %10s %10s %16s %11s %12s\n' concurrency path "p50 ms" "p99 ms" "req/s" "+p50 ms" "+p99 ms" "+p99 range ms" throughput "CPU ms/call"
 for c in $concurrency; do
   for path in direct proxy gateway; do
-    case $path in
-      direct) url=$upstream; script=direct; pid=$upstream_pid ;;
-      proxy) url=$proxy; script=direct; pid=$proxy_pid ;;
-      gateway) url=$gateway; script=gateway; pid=$gateway_pid ;;
-    esac
-    before=$(cpu_ticks "$pid")
-    run "$path" "$duration" "$c" "$url" "$work/$script.lua" --latency >"$work/$path-$c.txt"
-    echo "$(( $(cpu_ticks "$pid") - before ))" >"$work/$path-$c.cpu"
-    if grep -q "Non-2xx" "$work/$path-$c.txt"; then
-      echo "$path at c$c: some responses were not 2xx:" >&2; cat "$work/$path-$c.txt" >&2; tail -20 "$work/gateway.log" >&2; exit 1
-    fi
-  done
-  read -r d50 d99 drps < <(awk '$1 == "50%" { a = $2 } $1 == "99%" { b = $2 } /^Requests\/sec:/ { r = $2 } END { print a, b, r }' "$work/direct-$c.txt")
-  d50=$(to_ms "$d50"); d99=$(to_ms "$d99")
-  for path in direct proxy gateway; do
-    read -r p50 p99 prps calls < <(awk '$1 == "50%" { a = $2 } $1 == "99%" { b = $2 } /^Requests\/sec:/ { r = $2 } /requests in/ { n = $1 } END { print a, b, r, n }' "$work/$path-$c.txt")
-    p50=$(to_ms "$p50"); p99=$(to_ms "$p99")
-    awk -v c="$c" -v path="$path" -v d50="$d50" -v d99="$d99" -v drps="$drps" -v p50="$p50" -v p99="$p99" -v prps="$prps" \
-      -v ticks="$(cat "$work/$path-$c.cpu")" -v hz="$(getconf CLK_TCK)" -v calls="$calls" 'BEGIN {
-      cpu = 1000 * ticks / hz / calls
-      if (path == "direct") printf "%-12s %-8s %9.3f %9.3f %10.0f %10s %10s %11s %12.3f\n", c, path, p50, p99, prps, "", "", "", cpu
-      else printf "%-12s %-8s %9.3f %9.3f %10.0f %10.3f %10.3f %10.1f%% %12.3f\n", c, path, p50, p99, prps, p50 - d50, p99 - d99, 100 * prps / drps, cpu }'
+    awk -v c="$c" -v path="$path" '
+      function median(a, n,   i, j, t) { for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
+        return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
+      $1 == c && $3 == "direct" { d50[$2] = $4; d99[$2] = $5; drps[$2] = $6 }
+      $1 == c && $3 == path { n++; r[n] = $2; p50[n] = $4; p99[n] = $5; rps[n] = $6; cpu[n] = $7 }
+      END {
+        lo = ""; hi = ""
+        for (i = 1; i <= n; i++) { a50[i] = p50[i] - d50[r[i]]; a99[i] = p99[i] - d99[r[i]]; thr[i] = 100 * rps[i] / drps[r[i]]
+          if (lo == "" || a99[i] < lo) lo = a99[i]; if (hi == "" || a99[i] > hi) hi = a99[i] }
+        m50 = median(p50, n); m99 = median(p99, n); mrps = median(rps, n); mcpu = median(cpu, n)
+        if (path == "direct") printf "%-12s %-8s %9.3f %9.3f %10.1f %10s %10s %16s %11s %12.3f\n", c, path, m50, m99, mrps, "", "", "", "", mcpu
+        else printf "%-12s %-8s %9.3f %9.3f %10.1f %10.3f %10.3f %16s %10.1f%% %12.3f\n", c, path, m50, m99, mrps, median(a50, n), median(a99, n),
+          sprintf("%.2f .. %.2f", lo, hi), median(thr, n), mcpu }' "$work/rounds.txt"
   done
 done
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
