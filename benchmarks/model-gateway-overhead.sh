@@ -124,7 +124,7 @@ cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; } # user + system time 
 # Rounds: at each concurrency the three paths run one after another, ROUNDS times over. A path's added latency
 # and throughput are taken against the direct run of the same round (seconds apart, so the machine's drift
 # cancels), and the table shows the median over the rounds with the smallest and largest added p99 beside it.
-# Every round is printed too (rounds.txt in the output).
+# Every round is printed above the summary.
 echo "upstream latency ${latency_ms} ms + 0-${jitter_ms} ms, wrk -d$duration --latency, $rounds rounds, $(nproc) cores, load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 : >"$work/rounds.txt"
 for c in $concurrency; do
