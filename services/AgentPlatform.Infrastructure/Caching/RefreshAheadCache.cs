@@ -111,7 +111,8 @@ public sealed class RefreshAheadCache<TKey, TValue>
             return;
         }
 
-        var reload = new Entry(timeProvider.GetUtcNow(), new Lazy<Task<TValue>>(Detached(key)));
+        // Nobody waits for a reload: it runs at background priority, off the thread pool that serves the callers.
+        var reload = new Entry(timeProvider.GetUtcNow(), new Lazy<Task<TValue>>(BackgroundPriority.Run(() => load(key))));
         reload.Value.ContinueWith(
             (task, state) =>
             {
@@ -132,8 +133,8 @@ public sealed class RefreshAheadCache<TKey, TValue>
             TaskScheduler.Default);
     }
 
-    // On the thread pool and without the caller's execution context: a load blocks for as long as the database takes
-    // (SQLite's driver is synchronous) and belongs to no one request's trace or tenant.
+    // A load that callers wait for: on the thread pool and without the caller's execution context, as it blocks for as
+    // long as the database takes (SQLite's driver is synchronous) and belongs to no one request's trace or tenant.
     private Task<TValue> Detached(TKey key)
     {
         using (ExecutionContext.SuppressFlow())

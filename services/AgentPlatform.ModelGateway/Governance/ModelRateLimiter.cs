@@ -60,10 +60,10 @@ public sealed partial class ModelRateLimiter(
         var windowStart = new DateTimeOffset(now.UtcTicks - (now.UtcTicks % WindowLength.Ticks), TimeSpan.Zero);
         var resetsIn = windowStart + WindowLength - now;
         var window = resetsIn + SettlementGrace;
-        var (callerId, callerDescription) = CallerOf(caller);
+        var (callerId, callerKind, callerName) = CallerOf(caller);
         var checks = new List<Check>(4);
-        AddChecks(checks, "tenant", $"the tenant '{caller.TenantId}'", tenantLimits, tokens);
-        AddChecks(checks, callerId, callerDescription, callerLimits, tokens);
+        AddChecks(checks, "tenant", "tenant", caller.TenantId, tenantLimits, tokens);
+        AddChecks(checks, callerId, callerKind, callerName, callerLimits, tokens);
 
         var taken = new List<TakenCounter>(checks.Count);
         var results = new List<(Check Check, long Used)>(checks.Count);
@@ -93,9 +93,10 @@ public sealed partial class ModelRateLimiter(
             return RateLimitAdmission.Unchecked(this);
         }
 
+        // The headers as they read after a release are needed only when a later check refuses the call.
         return new RateLimitAdmission(this, taken, Headers(results, resetsIn), null)
         {
-            ReleasedHeaders = Headers(results.Select(result => (result.Check, result.Used - result.Check.Amount)), resetsIn),
+            Released = () => Headers(results.Select(result => (result.Check, result.Used - result.Check.Amount)), resetsIn),
         };
     }
 
@@ -128,21 +129,21 @@ public sealed partial class ModelRateLimiter(
     /// charged to — the token's subject for a user, the user a service acts for (so every task of the platform's
     /// Worker counts against its submitter, not all of them against one <c>service:worker</c>) — else the subject.
     /// </summary>
-    private static (string Id, string Description) CallerOf(ModelCaller caller) =>
-        caller.ApiKeyId is not null ? ($"key:{caller.ApiKeyId}", $"the API key '{caller.ApiKeyId}'")
-        : caller.UserId is not null ? ($"user:{caller.UserId}", $"the user '{caller.UserId}'")
-        : ($"subject:{caller.Subject}", $"the caller '{caller.Subject}'");
+    private static (string Id, string Kind, string Name) CallerOf(ModelCaller caller) =>
+        caller.ApiKeyId is not null ? ($"key:{caller.ApiKeyId}", "API key", caller.ApiKeyId)
+        : caller.UserId is not null ? ($"user:{caller.UserId}", "user", caller.UserId)
+        : ($"subject:{caller.Subject}", "caller", caller.Subject);
 
-    private static void AddChecks(List<Check> checks, string subject, string description, RateLimitSettings limits, long tokens)
+    private static void AddChecks(List<Check> checks, string subject, string kind, string name, RateLimitSettings limits, long tokens)
     {
         if (limits.RequestsPerMinute is { } requests)
         {
-            checks.Add(new Check(subject, description, RequestsType, 1, requests));
+            checks.Add(new Check(subject, kind, name, RequestsType, 1, requests));
         }
 
         if (limits.TokensPerMinute is { } tokensPerMinute && tokens > 0)
         {
-            checks.Add(new Check(subject, description, TokensType, tokens, tokensPerMinute));
+            checks.Add(new Check(subject, kind, name, TokensType, tokens, tokensPerMinute));
         }
     }
 
@@ -168,15 +169,33 @@ public sealed partial class ModelRateLimiter(
     }
 
     /// <summary>OpenAI's <c>x-ratelimit-*</c> headers, reporting for each type the limit with the least room left.</summary>
+    // Written on every admitted call, so without grouping or composing header names.
     private static Dictionary<string, string> Headers(IEnumerable<(Check Check, long Used)> results, TimeSpan resetsIn)
     {
-        var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-        foreach (var group in results.GroupBy(result => result.Check.Type))
+        (Check Check, long Used)? requests = null, tokens = null;
+        foreach (var result in results)
         {
-            var tightest = group.MinBy(result => result.Check.Limit - result.Used);
-            headers[$"x-ratelimit-limit-{group.Key}"] = tightest.Check.Limit.ToString(CultureInfo.InvariantCulture);
-            headers[$"x-ratelimit-remaining-{group.Key}"] = Math.Max(0, tightest.Check.Limit - tightest.Used).ToString(CultureInfo.InvariantCulture);
-            headers[$"x-ratelimit-reset-{group.Key}"] = FormatDuration(resetsIn);
+            ref var tightest = ref result.Check.Type == RequestsType ? ref requests : ref tokens;
+            if (tightest is not { } current || result.Check.Limit - result.Used < current.Check.Limit - current.Used)
+            {
+                tightest = result;
+            }
+        }
+
+        var headers = new Dictionary<string, string>(6, StringComparer.OrdinalIgnoreCase);
+        var reset = requests is not null || tokens is not null ? FormatDuration(resetsIn) : "";
+        if (requests is { } r)
+        {
+            headers["x-ratelimit-limit-requests"] = r.Check.Limit.ToString(CultureInfo.InvariantCulture);
+            headers["x-ratelimit-remaining-requests"] = Math.Max(0, r.Check.Limit - r.Used).ToString(CultureInfo.InvariantCulture);
+            headers["x-ratelimit-reset-requests"] = reset;
+        }
+
+        if (tokens is { } t)
+        {
+            headers["x-ratelimit-limit-tokens"] = t.Check.Limit.ToString(CultureInfo.InvariantCulture);
+            headers["x-ratelimit-remaining-tokens"] = Math.Max(0, t.Check.Limit - t.Used).ToString(CultureInfo.InvariantCulture);
+            headers["x-ratelimit-reset-tokens"] = reset;
         }
 
         return headers;
@@ -194,7 +213,11 @@ public sealed partial class ModelRateLimiter(
         return duration < TimeSpan.FromMinutes(1) ? $"{seconds}s" : $"{(int)duration.TotalMinutes}m{seconds}s";
     }
 
-    private sealed record Check(string Subject, string Description, string Type, long Amount, long Limit);
+    private sealed record Check(string Subject, string Kind, string Name, string Type, long Amount, long Limit)
+    {
+        /// <summary>Whose limit it is, for a refusal's message: <c>the API key 'k1'</c>.</summary>
+        public string Description => $"the {Kind} '{Name}'";
+    }
 
     [LoggerMessage(LogLevel.Warning, "The counters store failed a model rate limit check; calls pass without rate limits for {Duration}.")]
     private static partial void LogFailingOpen(ILogger logger, Exception exception, TimeSpan duration);
@@ -223,7 +246,9 @@ public sealed class RateLimitAdmission
     public IReadOnlyDictionary<string, string> Headers { get; }
 
     /// <summary>The headers as they read once <see cref="ReleaseAsync"/> has given everything back.</summary>
-    public IReadOnlyDictionary<string, string> ReleasedHeaders { get; init; } = new Dictionary<string, string>();
+    public IReadOnlyDictionary<string, string> ReleasedHeaders => Released?.Invoke() ?? new Dictionary<string, string>();
+
+    internal Func<IReadOnlyDictionary<string, string>>? Released { get; init; }
 
     public ModelCallRefusal? Refusal { get; }
 

@@ -74,7 +74,7 @@ public sealed class OpenAiRelay(HttpClient http)
     }
 
     /// <summary>The caller's request with the deployment's model, without the platform's options and as a single answer.</summary>
-    public static byte[] Rewrite(ReadOnlyMemory<byte> request, string model)
+    public static ReadOnlyMemory<byte> Rewrite(ReadOnlyMemory<byte> request, string model)
     {
         using var document = JsonDocument.Parse(request);
         var buffer = new ArrayBufferWriter<byte>(request.Length + model.Length + 16);
@@ -94,7 +94,7 @@ public sealed class OpenAiRelay(HttpClient http)
             writer.WriteEndObject();
         }
 
-        return buffer.WrittenSpan.ToArray();
+        return buffer.WrittenMemory;
     }
 
     /// <summary>What governance needs from a chat completion, or null when the JSON is not one.</summary>

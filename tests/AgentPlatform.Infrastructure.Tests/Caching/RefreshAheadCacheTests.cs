@@ -157,6 +157,27 @@ public sealed class RefreshAheadCacheTests
     }
 
     [Fact]
+    public async Task A_load_that_callers_wait_for_runs_on_the_thread_pool_and_a_background_reload_at_background_priority()
+    {
+        var threads = new ConcurrentQueue<(bool ThreadPool, bool BackgroundPriority)>();
+        var cache = new RefreshAheadCache<string, string>(
+            key =>
+            {
+                threads.Enqueue((Thread.CurrentThread.IsThreadPoolThread, Thread.CurrentThread.Name == BackgroundPriority.ThreadName));
+                return Task.FromResult("v" + threads.Count);
+            },
+            () => Lifetime,
+            time);
+
+        Assert.Equal("v1", await cache.GetAsync("t1", TestContext.Current.CancellationToken));
+        time.Advance(Lifetime / 2);
+        Assert.Equal("v1", await cache.GetAsync("t1", TestContext.Current.CancellationToken));
+        await EventuallyAsync(async () => await cache.GetAsync("t1", TestContext.Current.CancellationToken) == "v2");
+
+        Assert.Equal([(true, false), (false, true)], threads.ToArray());
+    }
+
+    [Fact]
     public async Task Keys_are_loaded_and_invalidated_separately()
     {
         var cache = await CacheWithAsync("v1");

@@ -6,6 +6,9 @@ using AgentPlatform.Domain.Counters;
 using AgentPlatform.Domain.Telemetry;
 using AgentPlatform.ModelGateway.Governance;
 using AgentPlatform.Testing;
+using AgentPlatform.Infrastructure.Models;
+using AgentPlatform.Infrastructure.Persistence;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace AgentPlatform.ModelGateway.Tests.Governance;
@@ -80,6 +83,28 @@ public sealed class UsageAndFailureTests : GovernanceTest
 
         Assert.Single(await UsageAsync());
         Assert.Equal(300, await SpentAsync(ModelBudgetKeys.TenantScope, Tenant, ModelBudgetKeys.Daily));
+    }
+
+    [Fact]
+    public async Task A_batch_that_cannot_be_written_is_logged_and_the_writer_goes_on_with_the_next()
+    {
+        await StartAsync();
+        await SetUsageTableAsync(away: true);
+        await using (var lost = await AdmitAsync(Request()))
+        {
+            await lost.CompleteAsync(Result(10, 10), Ct);
+        }
+
+        // Flushed: the batch was attempted (and failed: there is no table to write to).
+        await Host.Services.GetRequiredService<ModelUsageRecorder>().FlushAsync(Ct);
+        await SetUsageTableAsync(away: false);
+        await using (var written = await AdmitAsync(Request()))
+        {
+            await written.CompleteAsync(Result(20, 20), Ct);
+        }
+
+        var record = Assert.Single(await UsageAsync());
+        Assert.Equal(20, record.InputTokens);
     }
 
     [Fact]
@@ -177,5 +202,17 @@ public sealed class UsageAndFailureTests : GovernanceTest
         var usage = await UsageAsync();
         Assert.Equal(2, usage.Count(u => u.Outcome == ModelOutcomes.Ok));
         Assert.Single(usage, u => u.StatusCode == 503);
+    }
+
+    // Renames the usage table away and back, so the writer's inserts fail in between.
+    private async Task SetUsageTableAsync(bool away)
+    {
+        await using var scope = Host.CreateTenantScope(Tenant);
+        var db = scope.ServiceProvider.GetRequiredService<AgentPlatformDbContext>();
+        var table = db.Model.FindEntityType(typeof(ModelUsageRecord))!.GetTableName()!;
+        var (from, to) = away ? (table, table + "_away") : (table + "_away", table);
+#pragma warning disable EF1002 // Table names from the model, not input.
+        await db.Database.ExecuteSqlRawAsync($"ALTER TABLE \"{from}\" RENAME TO \"{to}\"", Ct);
+#pragma warning restore EF1002
     }
 }

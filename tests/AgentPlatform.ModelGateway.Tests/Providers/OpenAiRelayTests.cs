@@ -15,7 +15,7 @@ public sealed class OpenAiRelayTests
              "stream":false,"stream_options":{"include_usage":true},"agentplatform":{"mock_response":"x"},"max_completion_tokens":64}
             """;
 
-        var sent = JsonNode.Parse(OpenAiRelay.Rewrite(Encoding.UTF8.GetBytes(request), "gpt-real"))!.AsObject();
+        var sent = JsonNode.Parse(OpenAiRelay.Rewrite(Encoding.UTF8.GetBytes(request), "gpt-real").Span)!.AsObject();
         var original = JsonNode.Parse(request)!.AsObject();
 
         Assert.Equal("gpt-real", (string?)sent["model"]);
