@@ -2,7 +2,7 @@
 # an address, and wrk's latencies in milliseconds. Source it after `set -euo pipefail`.
 
 if ! command -v wrk >/dev/null; then
-  if [ "$(id -u)" = 0 ]; then apt-get install -y wrk >/dev/null || { apt-get update >/dev/null && apt-get install -y wrk >/dev/null; }
+  if [ "$(id -u)" = 0 ]; then apt-get install -y wrk >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y wrk >/dev/null; }
   else echo "wrk is missing: apt-get install -y wrk" >&2; exit 1; fi
 fi
 

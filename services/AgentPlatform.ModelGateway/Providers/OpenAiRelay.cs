@@ -36,7 +36,7 @@ public sealed record RelayedCompletion(
 /// allocations per call, and dropped the fields neither models (ADR 10). Streams and the other providers
 /// go through <see cref="Microsoft.Extensions.AI.IChatClient"/>.
 /// </summary>
-public sealed class OpenAiRelay(HttpClient http)
+public sealed class OpenAiRelay(Func<ModelDeploymentDefinition, HttpClient> httpOf)
 {
     /// <summary>The request property of the platform's dry-run hooks, never sent upstream.</summary>
     public const string PlatformProperty = "agentplatform";
@@ -54,7 +54,7 @@ public sealed class OpenAiRelay(HttpClient http)
             message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
         }
 
-        using var response = await http.SendAsync(message, HttpCompletionOption.ResponseContentRead, cancellationToken);
+        using var response = await httpOf(deployment).SendAsync(message, HttpCompletionOption.ResponseContentRead, cancellationToken);
         var body = await response.Content.ReadAsByteArrayAsync(cancellationToken);
         if (!response.IsSuccessStatusCode)
         {

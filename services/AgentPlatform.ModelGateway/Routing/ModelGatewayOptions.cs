@@ -26,6 +26,20 @@ public sealed class ModelGatewayOptions
     /// </summary>
     [Range(1, 1_000_000)]
     public int DefaultMaxOutputTokens { get; set; } = 4096;
+
+    /// <summary>Where the endpoints of tenant routes may connect (platform routes are the operator's and unrestricted).</summary>
+    public TenantEndpointOptions TenantEndpoints { get; set; } = new();
+}
+
+/// <summary>
+/// Tenant admins name their own endpoints; without a limit a tenant could make the gateway call the platform's
+/// internal services or a cloud metadata address. Tenant endpoints reach public addresses only, checked on every
+/// connection on the address actually dialled, plus the private networks listed here (an in-cluster vLLM or Ollama).
+/// </summary>
+public sealed class TenantEndpointOptions
+{
+    /// <summary>Private networks in CIDR notation (e.g. <c>10.20.0.0/16</c>) that tenant endpoints may reach.</summary>
+    public List<string> AllowedPrivateNetworks { get; set; } = [];
 }
 
 public sealed class RouteOptions

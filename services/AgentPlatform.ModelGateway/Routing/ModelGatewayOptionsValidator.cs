@@ -1,4 +1,5 @@
 using AgentPlatform.Domain.Models;
+using AgentPlatform.Infrastructure.Networking;
 using Microsoft.Extensions.Options;
 
 namespace AgentPlatform.ModelGateway.Routing;
@@ -9,6 +10,11 @@ public sealed class ModelGatewayOptionsValidator : IValidateOptions<ModelGateway
     public ValidateOptionsResult Validate(string? name, ModelGatewayOptions options)
     {
         var errors = new List<string>();
+        foreach (var network in OutboundAddresses.InvalidNetworks(options.TenantEndpoints.AllowedPrivateNetworks))
+        {
+            errors.Add($"{ModelGatewayOptions.SectionName}:TenantEndpoints:AllowedPrivateNetworks has '{network}', which is not a network in CIDR notation (e.g. 10.20.0.0/16).");
+        }
+
         foreach (var (alias, route) in options.Routes)
         {
             var at = $"{ModelGatewayOptions.SectionName}:Routes:{alias}";

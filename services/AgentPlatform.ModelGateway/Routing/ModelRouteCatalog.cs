@@ -121,7 +121,8 @@ public sealed partial class ModelRouteCatalog
         return new ModelDeploymentDefinition(
             deployment.Name, deployment.Provider, EndpointOf(deployment.Endpoint), deployment.Model, apiKey, deployment.Priority,
             deployment.Weight, deployment.Timeout, deployment.MaxRetries, deployment.Cooldown, deployment.ContextWindow,
-            new ModelPrice(deployment.InputPriceMicros, deployment.OutputPriceMicros, deployment.CachedInputPriceMicros), usable);
+            new ModelPrice(deployment.InputPriceMicros, deployment.OutputPriceMicros, deployment.CachedInputPriceMicros), usable,
+            TenantConfigured: true);
     }
 
     private static Uri? EndpointOf(string? endpoint) => string.IsNullOrWhiteSpace(endpoint) ? null : new Uri(endpoint, UriKind.Absolute);

@@ -8,7 +8,9 @@ public sealed record ModelRouteDefinition(string Alias, string Strategy, IReadOn
 
 /// <summary>
 /// One deployment with its secret already decrypted. <see cref="Key"/> identifies the concrete upstream model
-/// (provider, endpoint, model, credential) so a fallback can tell it already failed, whichever route lists it.
+/// (provider, endpoint, model, credential, and whether it is reached as a tenant's endpoint) so a fallback can tell
+/// it already failed, whichever route lists it. <see cref="TenantConfigured"/>: a tenant admin chose the endpoint,
+/// so it may reach only the addresses tenant endpoints may (<see cref="TenantEndpointOptions"/>).
 /// </summary>
 public sealed record ModelDeploymentDefinition(
     string Name,
@@ -23,9 +25,10 @@ public sealed record ModelDeploymentDefinition(
     TimeSpan Cooldown,
     int ContextWindow,
     ModelPrice Price,
-    bool Enabled)
+    bool Enabled,
+    bool TenantConfigured = false)
 {
-    public string Key { get; } = $"{Provider}|{Endpoint}|{Model}|{(ApiKey is null ? "" : Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(ApiKey)))[..16])}";
+    public string Key { get; } = $"{(TenantConfigured ? "tenant:" : "")}{Provider}|{Endpoint}|{Model}|{(ApiKey is null ? "" : Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(ApiKey)))[..16])}";
 
     public bool IsOffline => Provider == ModelProviders.Offline;
 }

@@ -2,6 +2,7 @@ using System.ComponentModel;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
+using AgentPlatform.Infrastructure.Networking;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Options;
 

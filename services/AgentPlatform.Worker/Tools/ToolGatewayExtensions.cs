@@ -1,4 +1,5 @@
 using System.Net;
+using AgentPlatform.Infrastructure.Networking;
 using Microsoft.Extensions.Options;
 
 namespace AgentPlatform.Worker.Tools;
@@ -85,12 +86,9 @@ internal sealed class HttpFetchOptionsValidator : IValidateOptions<HttpFetchOpti
             }
         }
 
-        foreach (var network in options.AllowedPrivateNetworks)
+        foreach (var network in OutboundAddresses.InvalidNetworks(options.AllowedPrivateNetworks))
         {
-            if (!IPNetwork.TryParse(network, out _))
-            {
-                failures.Add($"Tools:HttpFetch:AllowedPrivateNetworks has '{network}', which is not a network in CIDR notation (e.g. 10.1.2.0/24).");
-            }
+            failures.Add($"Tools:HttpFetch:AllowedPrivateNetworks has '{network}', which is not a network in CIDR notation (e.g. 10.1.2.0/24).");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

@@ -1,9 +1,9 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Headers;
+using AgentPlatform.Testing;
 using AgentPlatform.Worker.Models;
 using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 
 namespace AgentPlatform.Worker.Tests.Models;
@@ -110,7 +110,7 @@ public sealed class RetryAfterHandlerTests
     private HttpClient Client(ScriptedUpstream upstream, TimeSpan? maxTotalWait = null)
     {
         var options = new AgentModelOptions { MaxRetryAfterWait = TimeSpan.FromSeconds(65), MaxRetryAfterTotalWait = maxTotalWait ?? TimeSpan.FromMinutes(5) };
-        var handler = new RetryAfterHandler(new StaticOptions(options), clock, NullLogger<RetryAfterHandler>.Instance) { InnerHandler = upstream };
+        var handler = new RetryAfterHandler(new FixedOptionsMonitor<AgentModelOptions>(options), clock, NullLogger<RetryAfterHandler>.Instance) { InnerHandler = upstream };
         return new HttpClient(handler);
     }
 
@@ -162,14 +162,5 @@ public sealed class RetryAfterHandlerTests
             received.Release();
             return script.TryDequeue(out var answer) ? answer() : throw new InvalidOperationException("The script has no more answers.");
         }
-    }
-
-    private sealed class StaticOptions(AgentModelOptions value) : IOptionsMonitor<AgentModelOptions>
-    {
-        public AgentModelOptions CurrentValue => value;
-
-        public AgentModelOptions Get(string? name) => value;
-
-        public IDisposable? OnChange(Action<AgentModelOptions, string?> listener) => null;
     }
 }
