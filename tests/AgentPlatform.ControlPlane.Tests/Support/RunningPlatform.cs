@@ -41,7 +41,15 @@ public sealed class RunningPlatform : IAsyncDisposable
     private readonly Lock consoleLock = new();
     private bool consoleStarted;
 
-    private RunningPlatform(Uri gatewayAddress, Uri consoleAddress) => (GatewayAddress, ConsoleAddress) = (gatewayAddress, consoleAddress);
+    private readonly PortReservation gatewayPort;
+    private readonly PortReservation consolePort;
+
+    private RunningPlatform(PortReservation gatewayPort, PortReservation consolePort)
+    {
+        (this.gatewayPort, this.consolePort) = (gatewayPort, consolePort);
+        GatewayAddress = new Uri($"http://127.0.0.1:{gatewayPort.Port}");
+        ConsoleAddress = new Uri($"http://127.0.0.1:{consolePort.Port}");
+    }
 
     public Uri GatewayAddress { get; }
 
@@ -73,8 +81,7 @@ public sealed class RunningPlatform : IAsyncDisposable
             // Creating the host applied the migrations, as the AppHost's migration step would.
         }
 
-        var gatewayPort = FreeTcpPort();
-        var platform = new RunningPlatform(new Uri($"http://127.0.0.1:{gatewayPort}"), new Uri($"http://127.0.0.1:{FreeTcpPort()}"));
+        var platform = new RunningPlatform(new PortReservation(), new PortReservation());
         var shared = new Dictionary<string, string?>(database.Configuration)
         {
             ["Authentication:Issuer"] = platform.GatewayAddress.ToString().TrimEnd('/'),
@@ -114,7 +121,7 @@ public sealed class RunningPlatform : IAsyncDisposable
             // The console's port stays free until StartConsole: till then its routes answer 502.
             ["services:console:http:0"] = platform.ConsoleAddress.ToString(),
         };
-        var gatewayFactory = platform.Start(new ServiceFactory<gateway::Program>(gatewaySettings), gatewayPort);
+        var gatewayFactory = platform.Start(new ServiceFactory<gateway::Program>(gatewaySettings), platform.gatewayPort.Release());
         platform.GatewayServices = gatewayFactory.Services;
         platform.Gateway = new HttpClient { BaseAddress = platform.GatewayAddress };
         return platform;
@@ -157,7 +164,7 @@ public sealed class RunningPlatform : IAsyncDisposable
                 consoleSettings[key] = value;
             }
 
-            Start(new ServiceFactory<console::Program>(consoleSettings), ConsoleAddress.Port);
+            Start(new ServiceFactory<console::Program>(consoleSettings), consolePort.Release());
             consoleStarted = true;
         }
     }
@@ -201,6 +208,8 @@ public sealed class RunningPlatform : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        gatewayPort.Dispose();
+        consolePort.Dispose();
         Gateway?.Dispose();
         for (var i = factories.Count - 1; i >= 0; i--)
         {
@@ -219,11 +228,32 @@ public sealed class RunningPlatform : IAsyncDisposable
         return (new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal).Replace("localhost", "127.0.0.1", StringComparison.Ordinal)), factory.Services);
     }
 
-    private static int FreeTcpPort()
+    /// <summary>
+    /// A loopback port the platform needs to know before the service that listens on it starts (the gateway's address
+    /// is the issuer every service is configured with). The port stays bound until <see cref="Release"/>, just before
+    /// Kestrel binds it: a port merely found free would be open for seconds, and any socket of a test running in
+    /// parallel could take it meanwhile.
+    /// </summary>
+    private sealed class PortReservation : IDisposable
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        private readonly Socket socket = new(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+
+        public PortReservation()
+        {
+            socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            Port = ((IPEndPoint)socket.LocalEndPoint!).Port;
+        }
+
+        public int Port { get; }
+
+        /// <summary>Frees the port for the service about to bind it; returns it.</summary>
+        public int Release()
+        {
+            Dispose();
+            return Port;
+        }
+
+        public void Dispose() => socket.Dispose();
     }
 
     private sealed class ServiceFactory<TEntryPoint>(IReadOnlyDictionary<string, string?> settings) : WebApplicationFactory<TEntryPoint>
