@@ -13,7 +13,8 @@ namespace AgentPlatform.ModelGateway.Tests.Providers;
 
 /// <summary>
 /// Tenant-configured deployments reach only public addresses and the private networks the operator allows; the
-/// operator's own deployments are not limited. Against a real upstream on loopback, which is private.
+/// operator's own deployments are not limited; no answer is read into memory beyond a limit. Against a real upstream
+/// on loopback, which is private.
 /// </summary>
 public sealed class ModelClientFactoryTests : IAsyncLifetime
 {
@@ -71,6 +72,17 @@ public sealed class ModelClientFactoryTests : IAsyncLifetime
 
         Assert.Equal("tenant-later", completion.Model);
         Assert.Equal("Bearer sk-tenant", Assert.Single(upstream.CallsFor("tenant-later")).Authorization);
+    }
+
+    [Fact]
+    public async Task An_answer_larger_than_the_relay_reads_fails_the_attempt()
+    {
+        upstream.Script("oversized", UpstreamStep.Reply(new string('x', ModelClientFactory.MaxResponseBytes + 1), 1, 1));
+
+        var exception = await Assert.ThrowsAsync<HttpRequestException>(() => factory.Relay.CompleteAsync(Deployment("oversized", tenant: false), Request, Ct));
+
+        Assert.Contains("maximum buffer size", exception.Message, StringComparison.Ordinal);
+        Assert.Equal(ModelOutcomes.Error, UpstreamFailure.From(exception).Outcome);
     }
 
     private ModelDeploymentDefinition Deployment(string model, bool tenant) => new(
