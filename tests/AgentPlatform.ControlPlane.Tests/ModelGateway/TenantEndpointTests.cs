@@ -1,7 +1,8 @@
 using System.Net;
-using System.Net.Http.Json;
+using AgentPlatform.ControlPlane.Tests.Models;
 using AgentPlatform.ControlPlane.Tests.Support;
 using AgentPlatform.Testing.ModelUpstream;
+using static AgentPlatform.ControlPlane.Tests.Models.ModelAdminApi;
 
 namespace AgentPlatform.ControlPlane.Tests.ModelGateway;
 
@@ -25,8 +26,6 @@ public sealed class TenantEndpointFixture : ModelGatewayFixture
 /// </summary>
 public sealed class TenantEndpointTests(TenantEndpointFixture fixture) : IClassFixture<TenantEndpointFixture>
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     private ScriptedOpenAiUpstream Upstream => fixture.Upstream;
 
     [Fact]
@@ -34,9 +33,9 @@ public sealed class TenantEndpointTests(TenantEndpointFixture fixture) : IClassF
     {
         var platform = await fixture.GetAsync();
         using var admin = platform.CreateClient(await platform.SignInAsAdminAsync());
-        var credential = await CreateCredentialAsync(admin, "sk-tenant-own-key-4242");
+        var credential = await admin.CreateCredentialAsync("sk-tenant-own-key-4242");
         var alias = Unique("tenant-ok");
-        await CreateRouteAsync(admin, alias, Upstream.BaseAddress, $"{alias}-model", credential);
+        await admin.CreateRouteAsync(alias, Deployment("own", endpoint: Upstream.BaseAddress.ToString(), model: $"{alias}-model", credentialId: credential));
 
         var answer = await admin.ChatAsync(ModelApi.Chat(alias, "from the tenant's route"));
 
@@ -51,11 +50,11 @@ public sealed class TenantEndpointTests(TenantEndpointFixture fixture) : IClassF
     {
         var platform = await fixture.GetAsync();
         using var admin = platform.CreateClient(await platform.SignInAsAdminAsync());
-        var credential = await CreateCredentialAsync(admin, "sk-tenant-other-key-0001");
+        var credential = await admin.CreateCredentialAsync("sk-tenant-other-key-0001");
         var alias = Unique("tenant-private");
         // Loopback as well, but not the allowed 127.0.0.1: nothing listens there, so only the policy can explain the refusal.
         var elsewhere = new UriBuilder(Upstream.BaseAddress) { Host = "127.0.0.2" }.Uri;
-        await CreateRouteAsync(admin, alias, elsewhere, $"{alias}-model", credential);
+        await admin.CreateRouteAsync(alias, Deployment("own", endpoint: elsewhere.ToString(), model: $"{alias}-model", credentialId: credential));
 
         var answer = await admin.ChatAsync(ModelApi.Chat(alias, "reach inside"));
         var operatorRoute = await admin.ChatAsync(ModelApi.Chat("operator-local", "the operator's route"));
@@ -67,25 +66,4 @@ public sealed class TenantEndpointTests(TenantEndpointFixture fixture) : IClassF
         Assert.Empty(Upstream.CallsFor($"{alias}-model"));
         Assert.True(operatorRoute.Status == HttpStatusCode.OK, operatorRoute.Describe);
     }
-
-    private static async Task<Guid> CreateCredentialAsync(HttpClient admin, string secret)
-    {
-        using var created = await admin.PostAsJsonAsync("/api/provider-credentials", new { name = Unique("key"), secret }, Ct);
-        Assert.True(created.StatusCode == HttpStatusCode.Created, await created.Content.ReadAsStringAsync(Ct));
-        return (await created.ReadJsonAsync()).GetProperty("id").GetGuid();
-    }
-
-    private static async Task CreateRouteAsync(HttpClient admin, string alias, Uri endpoint, string model, Guid credentialId)
-    {
-        var deployment = new
-        {
-            name = "own", provider = "openai", endpoint = endpoint.ToString(), model, credentialId, priority = 0, weight = 1, timeout = "00:00:10",
-            maxRetries = 0, cooldown = "00:00:01", contextWindow = 128_000, inputPriceMicros = 0, outputPriceMicros = 0, cachedInputPriceMicros = 0,
-            enabled = true,
-        };
-        using var created = await admin.PostAsJsonAsync("/api/model-routes", new { alias, strategy = "priority", fallbacks = Array.Empty<string>(), deployments = new[] { deployment } }, Ct);
-        Assert.True(created.StatusCode == HttpStatusCode.Created, await created.Content.ReadAsStringAsync(Ct));
-    }
-
-    private static string Unique(string prefix) => $"{prefix}-{Guid.NewGuid():N}"[..(prefix.Length + 9)];
 }

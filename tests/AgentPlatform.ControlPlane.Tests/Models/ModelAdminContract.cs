@@ -12,6 +12,7 @@ using AgentPlatform.Infrastructure.Persistence;
 using AgentPlatform.Infrastructure.Secrets;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using static AgentPlatform.ControlPlane.Tests.Models.ModelAdminApi;
 
 namespace AgentPlatform.ControlPlane.Tests.Models;
 
@@ -57,7 +58,7 @@ public abstract class ModelAdminContract<TFixture>(TFixture fixture) : IClassFix
         Assert.Equal(rotated, await StoredSecretAsync(platform, id));
 
         // A credential a route uses cannot go away under it.
-        var route = await CreateRouteAsync(admin, Unique("uses-key"), Deployment("main", credentialId: id));
+        var route = await admin.CreateRouteAsync(Unique("uses-key"), Deployment("main", credentialId: id));
         using (var refused = await admin.DeleteAsync(new Uri($"/api/provider-credentials/{id}", UriKind.Relative), Ct))
         {
             Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
@@ -203,7 +204,7 @@ public abstract class ModelAdminContract<TFixture>(TFixture fixture) : IClassFix
             Assert.True((await empty.ReadJsonAsync()).GetProperty("errors").TryGetProperty("deployments", out _));
         }
 
-        await CreateRouteAsync(admin, alias, Deployment("only"));
+        await admin.CreateRouteAsync(alias, Deployment("only"));
         using (var duplicate = await admin.PostAsJsonAsync("/api/model-routes", new { alias, strategy = "priority", deployments = new[] { Deployment("x") } }, Ct))
         {
             Assert.Equal(HttpStatusCode.Conflict, duplicate.StatusCode);
@@ -223,8 +224,8 @@ public abstract class ModelAdminContract<TFixture>(TFixture fixture) : IClassFix
         using var admin = platform.CreateClient(await platform.SignInAsAdminAsync());
         var (a, b, c) = (Unique("a"), Unique("b"), Unique("c"));
 
-        await CreateRouteAsync(admin, a, Deployment("d"), fallbacks: [b]);
-        await CreateRouteAsync(admin, b, Deployment("d"), fallbacks: [c]);
+        await admin.CreateRouteAsync(a, Deployment("d"), fallbacks: [b]);
+        await admin.CreateRouteAsync(b, Deployment("d"), fallbacks: [c]);
 
         using (var cycle = await admin.PostAsJsonAsync("/api/model-routes", new { alias = c, strategy = "priority", fallbacks = new[] { a }, deployments = new[] { Deployment("d") } }, Ct))
         {
@@ -239,7 +240,7 @@ public abstract class ModelAdminContract<TFixture>(TFixture fixture) : IClassFix
         }
 
         // Without the closing edge the chain is fine; closing it later through an update is refused too.
-        var last = await CreateRouteAsync(admin, c, Deployment("d"));
+        var last = await admin.CreateRouteAsync(c, Deployment("d"));
         using var closing = await Send(admin, HttpMethod.Put, $"/api/model-routes/{last.Id}", new { alias = c, strategy = "priority", fallbacks = new[] { a }, deployments = new[] { Deployment("d") } }, last.ETag);
         Assert.Equal(HttpStatusCode.BadRequest, closing.StatusCode);
     }
@@ -250,7 +251,7 @@ public abstract class ModelAdminContract<TFixture>(TFixture fixture) : IClassFix
         var platform = await fixture.GetAsync();
         using var admin = platform.CreateClient(await platform.SignInAsAdminAsync());
         var credentialId = (await (await admin.PostAsJsonAsync("/api/provider-credentials", new { name = Unique("key"), secret = "sk-default-tenant-1234" }, Ct)).ReadJsonAsync()).GetProperty("id").GetGuid();
-        var route = await CreateRouteAsync(admin, Unique("private"), Deployment("d", credentialId: credentialId));
+        var route = await admin.CreateRouteAsync(Unique("private"), Deployment("d", credentialId: credentialId));
         var budget = await (await admin.PostAsJsonAsync("/api/model-budgets", new { scope = "tenant", limitMicros = 1_000_000, period = "daily" }, Ct)).ReadJsonAsync();
         var budgetId = budget.GetProperty("id").GetString();
 
@@ -428,21 +429,6 @@ public abstract class ModelAdminContract<TFixture>(TFixture fixture) : IClassFix
         }
     }
 
-    private static object Deployment(
-        string name, string provider = "openai", string? endpoint = "https://api.example.com/v1", string model = "gpt-4o-mini", Guid? credentialId = null, int priority = 0) =>
-        new
-        {
-            name, provider, endpoint, model, credentialId, priority, weight = 1, timeout = "00:00:30", maxRetries = 1, cooldown = "00:00:10",
-            contextWindow = 128_000, inputPriceMicros = 150_000, outputPriceMicros = 600_000, cachedInputPriceMicros = 75_000, enabled = true,
-        };
-
-    private static async Task<CreatedRoute> CreateRouteAsync(HttpClient admin, string alias, object deployment, string[]? fallbacks = null)
-    {
-        using var created = await admin.PostAsJsonAsync("/api/model-routes", new { alias, strategy = "priority", fallbacks = fallbacks ?? [], deployments = new[] { deployment } }, Ct);
-        Assert.True(created.StatusCode == HttpStatusCode.Created, await created.Content.ReadAsStringAsync(Ct));
-        return new CreatedRoute((await created.ReadJsonAsync()).GetProperty("id").GetString()!, created.Headers.ETag!);
-    }
-
     private static async Task DeleteRouteAsync(HttpClient admin, CreatedRoute route)
     {
         using var deleted = await Send(admin, HttpMethod.Delete, $"/api/model-routes/{route.Id}", null, route.ETag);
@@ -524,9 +510,6 @@ public abstract class ModelAdminContract<TFixture>(TFixture fixture) : IClassFix
         return [.. (await response.ReadJsonAsync()).GetProperty("items").EnumerateArray()];
     }
 
-    private static string Unique(string prefix) => $"{prefix}-{Guid.NewGuid():N}"[..(prefix.Length + 9)];
-
-    private sealed record CreatedRoute(string Id, EntityTagHeaderValue ETag);
 }
 
 public sealed class SqliteModelAdminTests(SqlitePlatformFixture fixture) : ModelAdminContract<SqlitePlatformFixture>(fixture);
